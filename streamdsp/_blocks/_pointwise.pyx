@@ -1,0 +1,144 @@
+"""Blocks that act sample by sample or frame by frame: Gain, Delay."""
+
+from libc.string cimport memcpy, memset
+
+from streamdsp._core._block cimport Block, DT_F32
+from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._validate import finite_float, whole_number
+
+
+cdef class Gain(Block):
+    """Multiply the stream by a constant.
+
+    Parameters
+    ----------
+    g : float
+        The gain factor (linear, not dB).  Can be changed while streaming
+        through :attr:`gain`.
+
+    Notes
+    -----
+    Latency 0.  Offline equivalent: ``g * x``.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> sd.Gain(0.5).process(np.array([1.0, -2.0]))
+    array([ 0.5, -1. ])
+    """
+
+    cdef double _g
+
+    def __init__(self, g):
+        self._g = finite_float("Gain", "g", g)
+
+    @property
+    def gain(self):
+        """The linear gain factor."""
+        return self._g
+
+    @gain.setter
+    def gain(self, value):
+        self._g = finite_float("Gain", "g", value)
+
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        cdef Py_ssize_t i, n = frames * self._in_ch
+        cdef float gf = <float>self._g
+        cdef double gd = self._g
+        cdef const float* xf
+        cdef float* yf
+        cdef const double* xd
+        cdef double* yd
+        if self._f32:
+            xf = <const float*>x
+            yf = <float*>y
+            for i in range(n):
+                yf[i] = gf * xf[i]
+        else:
+            xd = <const double*>x
+            yd = <double*>y
+            for i in range(n):
+                yd[i] = gd * xd[i]
+        return frames
+
+    def _params(self):
+        return {"g": self._g}
+
+
+cdef class Delay(Block):
+    """Delay the stream by a whole number of samples.
+
+    Parameters
+    ----------
+    samples : int
+        The delay in samples (>= 0).
+
+    Notes
+    -----
+    This is a signal delay, not latency: :attr:`latency` is 0 and graphs do
+    not compensate for it.  The first ``samples`` output frames are zeros.
+    Offline equivalent: ``np.concatenate([np.zeros(samples), x])[:len(x)]``.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> sd.Delay(2).process(np.array([1.0, 2.0, 3.0, 4.0]))
+    array([0., 0., 1., 2.])
+    """
+
+    cdef Py_ssize_t _delay
+    cdef char* _ring
+    cdef Py_ssize_t _pos
+
+    def __cinit__(self, *args, **kwargs):
+        self._ring = NULL
+        self._pos = 0
+
+    def __init__(self, samples):
+        self._delay = whole_number("Delay", "samples", samples)
+
+    def __dealloc__(self):
+        aligned_free(self._ring)
+
+    cdef int _setup(self, Py_ssize_t channels) except -1:
+        self._out_ch = channels
+        aligned_free(self._ring)
+        self._ring = NULL
+        self._ring = <char*>aligned_zeros(self._delay * channels * (4 if self._f32 else 8))
+        self._pos = 0
+        return 0
+
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        # Each output frame is swapped with the input frame in a ring of
+        # `delay` frames, a run of contiguous frames at a time.
+        cdef Py_ssize_t fb = self._in_ch * (4 if self._f32 else 8)
+        cdef Py_ssize_t done = 0, m
+        cdef const char* xs = <const char*>x
+        cdef char* ys = <char*>y
+        if self._delay == 0:
+            memcpy(ys, xs, frames * fb)
+            return frames
+        while done < frames:
+            m = self._delay - self._pos
+            if m > frames - done:
+                m = frames - done
+            memcpy(ys + done * fb, self._ring + self._pos * fb, m * fb)
+            memcpy(self._ring + self._pos * fb, xs + done * fb, m * fb)
+            self._pos += m
+            if self._pos == self._delay:
+                self._pos = 0
+            done += m
+        return frames
+
+    cdef void _reset(self) noexcept nogil:
+        memset(self._ring, 0, self._delay * self._in_ch * (4 if self._f32 else 8))
+        self._pos = 0
+
+    @property
+    def samples(self):
+        """The delay in samples."""
+        return self._delay
+
+    def _params(self):
+        return {"samples": self._delay}
+

@@ -1,0 +1,69 @@
+# The block contract, written down once.
+#
+# A Block is a causal, stateful stream processor.  Python calls reach it
+# through Block.process()/flush()/reset() (in _block.pyx), which validate and
+# convert the chunk, then call the hooks below on raw, C-contiguous,
+# interleaved buffers of layout (frames, channels).
+#
+# Life cycle
+# ----------
+# 1. __init__          keep the coefficients; fix `_in_ch` if they imply it.
+# 2. _setup(ch, dt)    called once per stream, WITH the GIL, before any
+#                      samples flow: by the first process() call, or ahead of
+#                      time by prepare() (the graph executor and the live
+#                      audio stream always prepare, so that no allocation
+#                      ever happens inside an audio callback).  All memory,
+#                      FFT plans and coefficient tables are made here.  May
+#                      raise; a failed _setup must leave the block unprepared.
+# 3. _run(x, y, n)     the steady state.  `noexcept nogil`: no Python objects,
+#                      no allocation, no locks, no errors.  Callable from C
+#                      (the compiled graph executor and a PortAudio callback
+#                      call it through `(<Block>ptr)._run(...)`).
+#                      x holds n frames of `_in_ch` channels, y has room for
+#                      `_out_frames(n)` frames of `_out_ch` channels, both of
+#                      the stream dtype (float32 if _f32 else float64).  x and
+#                      y never overlap.  Any n >= 0 must work with the memory
+#                      made in _setup: blocks loop internally over whatever
+#                      working size they chose.  Returns the frames written.
+# 4. _flush(y)         end of stream: write `_flush_frames()` frames (the
+#                      output still held back) into y.  The default feeds
+#                      `latency` frames of zeros through _run, which is right
+#                      for every causal block whose held-back output is a
+#                      pure delay.  Followed by _reset() (done by the caller).
+# 5. _reset()          forget the signal history; keep channels, dtype and
+#                      the memory made in _setup.  nogil so that a live
+#                      stream can reset between callbacks.
+#
+# Thread safety: a block is not thread-safe.  One stream, one thread.
+
+cdef enum:
+    DT_NONE = 0
+    DT_F32 = 1
+    DT_F64 = 2
+
+
+cdef class Block:
+    cdef Py_ssize_t _in_ch      # input channels; 0 until known
+    cdef Py_ssize_t _out_ch     # output channels; 0 until known
+    cdef int _dtype             # DT_NONE until the stream's dtype is known
+    cdef bint _f32              # convenience: _dtype == DT_F32
+    cdef bint _ready            # _setup has run for this stream
+    cdef bint _coeff_ch         # channel count was implied by coefficients
+    cdef bint _layout_1d        # last chunk came as 1-D; flush() answers alike
+    cdef Py_ssize_t _latency    # frames of lag; blocks set it in __init__
+    cdef void* _zeros           # latency-sized zero input for the default _flush
+    cdef Py_ssize_t _zeros_frames
+
+    # --- hooks for subclasses -------------------------------------------
+    cdef int _setup(self, Py_ssize_t channels) except -1
+    cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
+    cdef Py_ssize_t _flush_frames(self) noexcept nogil
+    cdef Py_ssize_t _flush(self, void* y) noexcept nogil
+    cdef void _reset(self) noexcept nogil
+
+    # --- machinery shared by every block (not to be overridden) --------
+    cdef int _prepare(self, Py_ssize_t channels, int dtype) except -1
+    cdef object _as_chunk(self, object x)
+    cdef object _new_output(self, Py_ssize_t frames, bint one_d)
+    cdef object _check_out(self, object out, Py_ssize_t frames, bint one_d)

@@ -1,0 +1,27 @@
+# Uniformly partitioned overlap-save convolution (UPOLS), the FFT engine
+# behind FIR(method="fft") and the Convolver.
+#
+# For Cython use only.  `run` and `reset` are `noexcept nogil`, allocate
+# nothing and touch no Python object: they may be called from an audio
+# callback.  Not thread-safe (one stream, one thread).
+
+cdef class PartitionedConvolution:
+    cdef readonly Py_ssize_t channels
+    cdef readonly Py_ssize_t block_size     # P: partition size = hop = latency
+    cdef readonly Py_ssize_t nparts
+    cdef readonly Py_ssize_t ntaps
+    cdef bint _f32
+    cdef bint _shared                       # one filter for every channel
+    cdef void* _plan                        # sd_fft_f32* or sd_fft_f64*
+    cdef void* _H        # filter spectra: [set][part] x (re[P], im[P]), scaled 1/2P
+    cdef void* _fdl      # per channel: [slot] x (re[P], im[P]) input spectra
+    cdef void* _inbuf    # per channel: 2P samples (previous block, current block)
+    cdef void* _outbuf   # per channel: P samples of output ready to emit
+    cdef void* _acc      # re[P], im[P]
+    cdef void* _time     # 2P samples of inverse transform
+    cdef Py_ssize_t _pos   # frames of the current block filled so far
+    cdef Py_ssize_t _head  # FDL slot of the newest input spectrum
+
+    cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
+    cdef void reset(self) noexcept nogil
+    cdef void _block(self) noexcept nogil

@@ -1,0 +1,197 @@
+"""Uniformly partitioned overlap-save convolution with a frequency-domain delay line."""
+
+from libc.string cimport memcpy, memset
+
+cimport numpy as cnp
+import numpy as np
+
+from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._fft cimport (
+    sd_fft_f32, sd_fft_f32_new, sd_fft_f32_free, sd_fft_f32_forward, sd_fft_f32_inverse,
+    sd_fft_f32_mac,
+    sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward, sd_fft_f64_inverse,
+    sd_fft_f64_mac,
+)
+
+cnp.import_array()
+
+
+cdef class PartitionedConvolution:
+    """Streaming convolution of every channel with long taps, latency ``block_size``.
+
+    The taps are cut into ``nparts`` partitions of ``P = block_size``
+    samples, each transformed once (FFT size 2P).  Every P input samples
+    the newest 2P samples are transformed into the frequency-domain delay
+    line, multiplied with the partition spectra and accumulated, and one
+    inverse transform yields P output samples (overlap-save).
+
+    Parameters
+    ----------
+    taps : ndarray, float64, shape (ntaps,) or (ntaps, channels)
+    channels : int
+    block_size : int
+        Power of two >= 8.
+    f32 : bool
+        Compute in float32 (else float64).
+    """
+
+    def __cinit__(self, *args, **kwargs):
+        self._plan = NULL
+        self._H = self._fdl = self._inbuf = self._outbuf = self._acc = self._time = NULL
+
+    def __init__(self, taps, Py_ssize_t channels, Py_ssize_t block_size, bint f32):
+        cdef Py_ssize_t P = block_size, N = 2 * block_size, isz = 4 if f32 else 8
+        cdef Py_ssize_t nsets, s, p
+        cdef cnp.ndarray seg, re, im
+        cdef char* H
+        if P < 8 or P & (P - 1):
+            raise ValueError(f"PartitionedConvolution: expected block_size a power of two >= 8, got {P}")
+        taps = np.asarray(taps, dtype=np.float64)
+        self.channels = channels
+        self.block_size = P
+        self.ntaps = taps.shape[0]
+        self.nparts = (self.ntaps + P - 1) // P
+        self._f32 = f32
+        self._shared = taps.ndim == 1
+        nsets = 1 if self._shared else channels
+        if f32:
+            self._plan = sd_fft_f32_new(N)
+        else:
+            self._plan = sd_fft_f64_new(N)
+        if self._plan == NULL:
+            raise MemoryError(f"PartitionedConvolution: could not plan an FFT of {N} points")
+        self._H = aligned_zeros(nsets * self.nparts * N * isz)
+        self._fdl = aligned_zeros(channels * self.nparts * N * isz)
+        self._inbuf = aligned_zeros(channels * N * isz)
+        self._outbuf = aligned_zeros(channels * P * isz)
+        self._acc = aligned_zeros(N * isz)
+        self._time = aligned_zeros(N * isz)
+        # Partition spectra, with the inverse transform's 1/N folded in.
+        cols = taps.reshape(self.ntaps, -1)
+        H = <char*>self._H
+        for s in range(nsets):
+            for p in range(self.nparts):
+                seg = np.zeros(N, dtype=np.float32 if f32 else np.float64)
+                part = cols[p * P:(p + 1) * P, s] / N
+                seg[:part.shape[0]] = part
+                re = np.empty(P, dtype=seg.dtype)
+                im = np.empty(P, dtype=seg.dtype)
+                if f32:
+                    sd_fft_f32_forward(<sd_fft_f32*>self._plan, <const float*>cnp.PyArray_DATA(seg),
+                                       <float*>cnp.PyArray_DATA(re), <float*>cnp.PyArray_DATA(im))
+                else:
+                    sd_fft_f64_forward(<sd_fft_f64*>self._plan, <const double*>cnp.PyArray_DATA(seg),
+                                       <double*>cnp.PyArray_DATA(re), <double*>cnp.PyArray_DATA(im))
+                memcpy(H + ((s * self.nparts + p) * N) * isz, cnp.PyArray_DATA(re), P * isz)
+                memcpy(H + ((s * self.nparts + p) * N + P) * isz, cnp.PyArray_DATA(im), P * isz)
+        self.reset()
+
+    def __dealloc__(self):
+        if self._plan != NULL:
+            if self._f32:
+                sd_fft_f32_free(<sd_fft_f32*>self._plan)
+            else:
+                sd_fft_f64_free(<sd_fft_f64*>self._plan)
+        aligned_free(self._H)
+        aligned_free(self._fdl)
+        aligned_free(self._inbuf)
+        aligned_free(self._outbuf)
+        aligned_free(self._acc)
+        aligned_free(self._time)
+
+    cdef void reset(self) noexcept nogil:
+        cdef Py_ssize_t isz = 4 if self._f32 else 8, N = 2 * self.block_size
+        memset(self._fdl, 0, self.channels * self.nparts * N * isz)
+        memset(self._inbuf, 0, self.channels * N * isz)
+        memset(self._outbuf, 0, self.channels * self.block_size * isz)
+        self._pos = 0
+        self._head = 0
+
+    cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        """Feed `frames` interleaved frames, write as many (lagging by P)."""
+        cdef Py_ssize_t P = self.block_size, ch = self.channels, done = 0, m, c, i
+        cdef const float* xf
+        cdef float* yf
+        cdef float* inf
+        cdef float* outf
+        cdef const double* xd
+        cdef double* yd
+        cdef double* ind
+        cdef double* outd
+        while done < frames:
+            m = P - self._pos
+            if m > frames - done:
+                m = frames - done
+            for c in range(ch):
+                if self._f32:
+                    xf = <const float*>x + done * ch + c
+                    yf = <float*>y + done * ch + c
+                    inf = <float*>self._inbuf + c * 2 * P + P + self._pos
+                    outf = <float*>self._outbuf + c * P + self._pos
+                    for i in range(m):
+                        inf[i] = xf[i * ch]
+                        yf[i * ch] = outf[i]
+                else:
+                    xd = <const double*>x + done * ch + c
+                    yd = <double*>y + done * ch + c
+                    ind = <double*>self._inbuf + c * 2 * P + P + self._pos
+                    outd = <double*>self._outbuf + c * P + self._pos
+                    for i in range(m):
+                        ind[i] = xd[i * ch]
+                        yd[i * ch] = outd[i]
+            self._pos += m
+            done += m
+            if self._pos == P:
+                self._block()
+                self._pos = 0
+        return frames
+
+    cdef void _block(self) noexcept nogil:
+        """A full block is in: transform it, multiply-accumulate, emit P samples."""
+        cdef Py_ssize_t P = self.block_size, N = 2 * P, isz = 4 if self._f32 else 8
+        cdef Py_ssize_t c, p, slot, hset
+        cdef char* fdl
+        cdef char* H
+        cdef char* inb
+        cdef char* acc = <char*>self._acc
+        cdef char* X
+        cdef char* Hp
+        self._head = self._head + 1
+        if self._head == self.nparts:
+            self._head = 0
+        for c in range(self.channels):
+            fdl = <char*>self._fdl + c * self.nparts * N * isz
+            hset = 0 if self._shared else c
+            H = <char*>self._H + hset * self.nparts * N * isz
+            inb = <char*>self._inbuf + c * N * isz
+            X = fdl + self._head * N * isz
+            if self._f32:
+                sd_fft_f32_forward(<sd_fft_f32*>self._plan, <const float*>inb,
+                                   <float*>X, <float*>(X + P * isz))
+            else:
+                sd_fft_f64_forward(<sd_fft_f64*>self._plan, <const double*>inb,
+                                   <double*>X, <double*>(X + P * isz))
+            memset(acc, 0, N * isz)
+            # partition p meets the input spectrum from p blocks ago
+            slot = self._head
+            for p in range(self.nparts):
+                X = fdl + slot * N * isz
+                Hp = H + p * N * isz
+                if self._f32:
+                    sd_fft_f32_mac(P, <float*>acc, <float*>(acc + P * isz),
+                                   <const float*>X, <const float*>(X + P * isz),
+                                   <const float*>Hp, <const float*>(Hp + P * isz))
+                else:
+                    sd_fft_f64_mac(P, <double*>acc, <double*>(acc + P * isz),
+                                   <const double*>X, <const double*>(X + P * isz),
+                                   <const double*>Hp, <const double*>(Hp + P * isz))
+                slot = slot - 1 if slot > 0 else self.nparts - 1
+            if self._f32:
+                sd_fft_f32_inverse(<sd_fft_f32*>self._plan, <const float*>acc,
+                                   <const float*>(acc + P * isz), <float*>self._time)
+            else:
+                sd_fft_f64_inverse(<sd_fft_f64*>self._plan, <const double*>acc,
+                                   <const double*>(acc + P * isz), <double*>self._time)
+            # overlap-save: the last P samples are the valid ones
+            memcpy(<char*>self._outbuf + c * P * isz, <char*>self._time + P * isz, P * isz)
+            memcpy(inb, inb + P * isz, P * isz)

@@ -1,0 +1,150 @@
+"""Flows: a source, blocks in series and a sink, built with ``>>``, driven by :func:`run`."""
+
+import numpy as np
+
+from streamdsp._core._block import Block
+
+
+class Source:
+    """Something that yields chunks: files, arrays, generators, live input.
+
+    Subclasses implement ``__iter__`` (yield chunks of shape ``(frames,)`` or
+    ``(frames, channels)``) and set ``samplerate`` (``None`` if unknown),
+    ``channels`` and ``frames`` (total length, ``None`` if endless or
+    unknown).
+    """
+
+    samplerate = None
+    channels = None
+    frames = None
+
+    def __iter__(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __rshift__(self, other):
+        return connect(self, other)
+
+
+class Sink:
+    """Something chunks are written to.
+
+    Subclasses implement ``write(chunk)``; ``close()`` ends the stream and
+    ``result()`` gives whatever the sink has to show for it.
+    """
+
+    def write(self, chunk):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+    def result(self):
+        return None
+
+    def __rrshift__(self, other):
+        return connect(other, self)
+
+
+class Flow:
+    """A source, the blocks it feeds in series, and a sink: what ``>>`` builds.
+
+    Pass it to :func:`streamdsp.run`.  Either end may be missing while it
+    is built (``block >> sink`` is a flow waiting for its source).
+    """
+
+    def __init__(self, source=None, blocks=(), sink=None):
+        self.source = source
+        self.blocks = list(blocks)
+        self.sink = sink
+
+    def __rshift__(self, other):
+        return connect(self, other)
+
+    def __rrshift__(self, other):
+        return connect(other, self)
+
+    @property
+    def latency(self):
+        """Sum of the blocks' latencies."""
+        return sum(b.latency for b in self.blocks)
+
+    def __repr__(self):
+        parts = [repr(self.source) if self.source is not None else "?"]
+        parts += [repr(b) for b in self.blocks]
+        parts.append(repr(self.sink) if self.sink is not None else "?")
+        return "<Flow " + " >> ".join(parts) + ">"
+
+
+def _as_flow(x):
+    if isinstance(x, Flow):
+        return Flow(x.source, x.blocks, x.sink)
+    if isinstance(x, Source):
+        return Flow(source=x)
+    if isinstance(x, Sink):
+        return Flow(sink=x)
+    if isinstance(x, Block):
+        from streamdsp._graph._pipeline import Pipeline
+        blocks = list(x) if isinstance(x, Pipeline) and not x.prepared else [x]
+        return Flow(blocks=blocks)
+    raise TypeError(f">>: expected a source, block or sink, got {type(x).__name__} {x!r:.60}")
+
+
+def connect(a, b):
+    """Join two pieces of a flow (what ``a >> b`` does when a source or sink is involved)."""
+    fa, fb = _as_flow(a), _as_flow(b)
+    if fa.sink is not None:
+        raise TypeError(f">>: {fa.sink!r} is a sink and ends the flow; nothing can follow it")
+    if fb.source is not None:
+        raise TypeError(f">>: {fb.source!r} is a source and starts a flow; nothing can feed it")
+    return Flow(fa.source, fa.blocks + fb.blocks, fb.sink)
+
+
+def run(flow, progress=False):
+    """Drive a finite source through its blocks into its sink, then flush.
+
+    Parameters
+    ----------
+    flow : Flow
+        ``source >> block >> ... >> sink``.  Without a sink the output is
+        collected as by :class:`ArraySink`.
+    progress : bool or str, optional
+        Show a progress bar (tqdm) on stderr; a string is used as its label.
+
+    Returns
+    -------
+    result
+        ``sink.result()``: the array for :class:`ArraySink`, the path for
+        :class:`FileSink`.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> x = np.arange(6.0)
+    >>> sd.run(sd.ArraySource(x, chunk_size=4) >> sd.Gain(2.0) >> sd.ArraySink())
+    array([ 0.,  2.,  4.,  6.,  8., 10.])
+    """
+    from streamdsp._graph._pipeline import Pipeline
+    from streamdsp._io._sinks import ArraySink
+
+    if not isinstance(flow, Flow):
+        flow = _as_flow(flow)
+    if flow.source is None:
+        raise TypeError("run: expected a flow that starts with a source, e.g. sd.FileSource(path) >> ...")
+    sink = flow.sink if flow.sink is not None else ArraySink()
+    chain = flow.blocks[0] if len(flow.blocks) == 1 else Pipeline(*flow.blocks)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=flow.source.frames, unit="frames", unit_scale=True,
+                   desc=progress if isinstance(progress, str) else None, leave=False)
+    try:
+        for chunk in flow.source:
+            sink.write(chain.process(chunk))
+            if bar is not None:
+                bar.update(len(chunk))
+        sink.write(chain.flush())
+    finally:
+        if bar is not None:
+            bar.close()
+        sink.close()
+    return sink.result()

@@ -1,0 +1,215 @@
+"""Pipeline: blocks in series, run as one block without the interpreter."""
+
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.string cimport memcpy
+
+import numpy as np
+
+from streamdsp._core._block cimport Block
+from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._errors import ChannelMismatchError, StreamStateError
+
+# Frames per piece pushed through the chain; intermediate buffers hold this
+# many frames, and longer chunks are cut into pieces (every block is
+# streaming-invariant, so cutting changes nothing but the working set).
+DEF _PIECE = 1024
+
+
+cdef class Pipeline(Block):
+    """Blocks in series, itself a block.
+
+    ``Pipeline(a, b, c)`` is what ``a >> b >> c`` builds.  Each chunk runs
+    through the blocks in turn inside one ``nogil`` loop, through two
+    preallocated intermediate buffers; nothing is allocated per chunk.
+
+    Parameters
+    ----------
+    *blocks : Block
+        The blocks, first to last.  Nested pipelines are flattened.
+
+    Notes
+    -----
+    Latency: the sum of the blocks' latencies.  A pipeline behaves as a
+    list (``len``, indexing, ``append``, ``insert``) until it starts
+    streaming.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> p = sd.Gain(2.0) >> sd.Delay(1)
+    >>> p
+    <Pipeline with 2 blocks: [<Gain g=2.0 latency=0>, <Delay samples=1 latency=0>]>
+    >>> p.process(np.array([1.0, 2.0, 3.0]))
+    array([0., 2., 4.])
+    """
+
+    cdef list _blocks
+    cdef void** _ptrs
+    cdef Py_ssize_t _n
+    cdef void* _buf0
+    cdef void* _buf1
+
+    def __cinit__(self, *args, **kwargs):
+        self._blocks = []
+        self._ptrs = NULL
+        self._n = 0
+        self._buf0 = self._buf1 = NULL
+
+    def __init__(self, *blocks):
+        for b in blocks:
+            self._add(len(self._blocks), b)
+
+    def __dealloc__(self):
+        PyMem_Free(self._ptrs)
+        aligned_free(self._buf0)
+        aligned_free(self._buf1)
+
+    # ------------------------------------------------------------------
+    # list behaviour (before streaming)
+    def _add(self, Py_ssize_t index, block):
+        if self._ready:
+            raise StreamStateError("Pipeline: cannot change its blocks while it is streaming")
+        if isinstance(block, Pipeline) and not (<Pipeline>block)._ready:
+            for i, b in enumerate((<Pipeline>block)._blocks):
+                self._add(index + i, b)
+            return
+        if not isinstance(block, Block):
+            raise TypeError(f"Pipeline: expected a streamdsp block, got {type(block).__name__} {block!r:.60}")
+        if any(b is block for b in self._blocks):
+            raise ValueError(
+                f"Pipeline: {block!r} appears twice; a block holds one stream's state, "
+                f"so make a second one")
+        self._blocks.insert(index, block)
+        self._latency = sum((<Block>b)._latency for b in self._blocks)
+
+    def append(self, block):
+        """Add a block at the end."""
+        self._add(len(self._blocks), block)
+
+    def insert(self, index, block):
+        """Insert a block before position ``index``."""
+        n = len(self._blocks)
+        index = max(0, min(n, index + n if index < 0 else index))
+        self._add(index, block)
+
+    def __len__(self):
+        return len(self._blocks)
+
+    def __getitem__(self, index):
+        return self._blocks[index]
+
+    def __iter__(self):
+        return iter(self._blocks)
+
+    @property
+    def blocks(self):
+        """The blocks, first to last (a new list)."""
+        return list(self._blocks)
+
+    def __repr__(self):
+        n = len(self._blocks)
+        return f"<Pipeline with {n} block{'s' if n != 1 else ''}: [{', '.join(map(repr, self._blocks))}]>"
+
+    # ------------------------------------------------------------------
+    cdef int _setup(self, Py_ssize_t channels) except -1:
+        cdef Py_ssize_t ch = channels, widest = channels, i
+        cdef Block b
+        for i, blk in enumerate(self._blocks):
+            b = <Block>blk
+            if b._ready:
+                if b._in_ch != ch or b._dtype != self._dtype:
+                    raise ChannelMismatchError(
+                        f"Pipeline: block {i} {b!r} already streams {b._in_ch} channels of "
+                        f"{b.dtype}, but receives {ch} channels of "
+                        f"{'float32' if self._f32 else 'float64'} here")
+            else:
+                try:
+                    b._prepare(ch, self._dtype)
+                except ValueError as e:
+                    raise type(e)(f"Pipeline: block {i} ({type(b).__name__}) cannot take "
+                                  f"{ch} channels: {e}") from None
+            ch = b._out_ch
+            widest = max(widest, ch)
+        self._out_ch = ch
+        self._latency = sum((<Block>b)._latency for b in self._blocks)
+        self._n = len(self._blocks)
+        PyMem_Free(self._ptrs)
+        self._ptrs = <void**>PyMem_Malloc(max(self._n, 1) * sizeof(void*))
+        if self._ptrs == NULL:
+            raise MemoryError()
+        for i in range(self._n):
+            self._ptrs[i] = <void*>self._blocks[i]
+        aligned_free(self._buf0)
+        aligned_free(self._buf1)
+        self._buf0 = self._buf1 = NULL
+        self._buf0 = aligned_zeros(_PIECE * widest * 8)
+        self._buf1 = aligned_zeros(_PIECE * widest * 8)
+        return 0
+
+    cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self._n):
+            frames = (<Block>self._ptrs[i])._out_frames(frames)
+        return frames
+
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        cdef Py_ssize_t isz = 4 if self._f32 else 8
+        cdef Py_ssize_t done = 0, written = 0, L, n, i
+        cdef const char* cur
+        cdef char* dst
+        if self._n == 0:
+            memcpy(y, x, frames * self._in_ch * isz)
+            return frames
+        while done < frames:
+            L = frames - done
+            if L > _PIECE:
+                L = _PIECE
+            cur = <const char*>x + done * self._in_ch * isz
+            n = L
+            for i in range(self._n):
+                if i == self._n - 1:
+                    dst = <char*>y + written * self._out_ch * isz
+                elif i & 1:
+                    dst = <char*>self._buf1
+                else:
+                    dst = <char*>self._buf0
+                n = (<Block>self._ptrs[i])._run(cur, dst, n)
+                cur = dst
+            written += n
+            done += L
+        return written
+
+    cdef void _reset(self) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self._n):
+            (<Block>self._ptrs[i])._reset()
+
+    def flush(self):
+        """End the stream: push every block's held-back output through the rest.
+
+        Returns
+        -------
+        y : ndarray
+            ``latency`` frames for a rate-preserving chain.
+        """
+        if not self._ready:
+            return np.zeros(0, dtype=np.float64)
+        dtype = np.float32 if self._f32 else np.float64
+        y = np.zeros((0, self._in_ch), dtype=dtype)
+        for blk in self._blocks:
+            b = <Block>blk
+            if y.shape[0]:
+                y = b.process(y)
+            tail = b.flush()
+            y = np.concatenate([y.reshape(-1, b._out_ch), tail.reshape(-1, b._out_ch)])
+        if self._layout_1d and self._out_ch == 1:
+            return y.reshape(-1)
+        return y
+
+
+def chain(a, b):
+    """``a >> b`` for blocks: a Pipeline (flattening unstarted pipelines)."""
+    if isinstance(a, Block) and isinstance(b, Block):
+        return Pipeline(a, b)
+    from streamdsp._graph._flow import connect
+    return connect(a, b)
