@@ -52,6 +52,9 @@ class Case:
     oracle: Callable     # oracle(x float64 (frames, ch) or (frames,)) -> y like lfilter would
     fft: bool = False    # FFT arithmetic: looser tolerance
     per_channel: bool = False  # coefficients fix the channel count
+    multirate: bool = False    # emits fewer frames than it takes; the oracle
+                               # then gives everything process+flush emit
+    tol: float = 0.0           # extra relative tolerance (0: the API.md one)
 
     def __str__(self):
         return self.name
@@ -104,6 +107,19 @@ CASES = [
 ]
 
 
+def _plugin_cases():
+    """Cases that other block families declare in tests/_cases_<family>.py (a list CASES each)."""
+    import importlib
+    import pathlib
+    found = []
+    for path in sorted(pathlib.Path(__file__).parent.glob("_cases_*.py")):
+        found += importlib.import_module(path.stem).CASES
+    return found
+
+
+CASES += _plugin_cases()
+
+
 def oracle_for(case, block, x):
     """The offline result for ``case`` (per-channel cases take the block's own taps)."""
     if x.shape[0] == 0:
@@ -116,6 +132,23 @@ def oracle_for(case, block, x):
 @pytest.fixture(params=CASES, ids=str)
 def case(request):
     return request.param
+
+
+def expected_stream(case, block, x):
+    """What concat(process..., flush) must equal: `latency` zero frames, then the oracle.
+
+    For rate-preserving blocks the oracle has len(x) frames; for multirate
+    blocks it is the whole emitted output (API.md documents their counts).
+    """
+    ref = oracle_for(case, block, np.asarray(x, dtype=np.float64))
+    lat = block.latency
+    if lat:
+        ref = np.concatenate([np.zeros((lat,) + ref.shape[1:]), ref])
+    return ref
+
+
+def case_tolerance(case, dtype):
+    return max(tolerance(dtype, case.fft), case.tol)
 
 
 def signal_for(frames, channels, dtype, seed=0):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import CASES, assert_close_to_peak, oracle_for, signal_for, stream, tolerance
+from conftest import (CASES, assert_close_to_peak, case_tolerance, expected_stream, signal_for,
+                      stream)
 
 LAYOUTS = [0, 1, 2]  # 0: (n,), 1: (n, 1), 2: (n, 2)
 
@@ -14,12 +15,12 @@ def _channels(layout):
 
 
 def _check_against_oracle(case, block, x, y):
-    """y = concat(process..., flush) must be len(x)+latency frames, the oracle after latency."""
+    """y = concat(process..., flush): `latency` zeros, then the offline result."""
     lat = block.latency
-    assert y.shape[0] == x.shape[0] + lat
+    if not case.multirate:
+        assert y.shape[0] == x.shape[0] + lat, "rate-preserving: len(x) + latency frames"
     assert np.all(y[:lat] == 0), "a block's first `latency` frames are zeros"
-    ref = oracle_for(case, block, x.astype(np.float64))
-    assert_close_to_peak(y[lat:], ref, tolerance(x.dtype, case.fft), case.name)
+    assert_close_to_peak(y, expected_stream(case, block, x), case_tolerance(case, x.dtype), case.name)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -46,7 +47,7 @@ def test_streaming_invariance_over_random_splits(case, data):
     block = case.make(_channels(layout))
     split = stream(block, x, sizes)
     assert split.shape == one_call.shape
-    assert_close_to_peak(split, one_call, tolerance(dtype, case.fft), f"{case.name} split {sizes}")
+    assert_close_to_peak(split, one_call, case_tolerance(case, dtype), f"{case.name} split {sizes}")
     _check_against_oracle(case, block, x, split)
 
 
@@ -56,8 +57,7 @@ def test_integer_pcm_is_computed_in_float64_on_raw_values(case, layout):
     block = case.make(_channels(layout))
     y = stream(block, x, [100])
     assert y.dtype == np.float64
-    lat = block.latency
-    assert_close_to_peak(y[lat:], oracle_for(case, block, x.astype(np.float64)), tolerance(np.float64, case.fft))
+    _check_against_oracle(case, block, x, y)
 
 
 def test_non_contiguous_and_fortran_input(case):
@@ -128,10 +128,12 @@ def test_noise_then_silence_has_a_tail_only_if_not_reset(case):
     noise = signal_for(300, 0, np.float64)
     silence = np.zeros(200)
     b = case.make(1)
-    b.process(noise)
+    head = b.process(noise)
     tail = b.process(silence)
-    expected_tail = oracle_for(case, b, np.concatenate([noise, silence]))[300 - b.latency:500 - b.latency]
-    assert_close_to_peak(tail, expected_tail, tolerance(np.float64, case.fft))
+    expected = expected_stream(case, b, np.concatenate([noise, silence]))
+    n = len(head)
+    assert_close_to_peak(tail, expected[n:n + len(tail)], case_tolerance(case, np.float64))
+    assert np.any(tail != 0) or not np.any(expected[n:n + len(tail)]), "the history carried over"
     b.reset()
     assert np.all(b.process(silence) == 0)
 
@@ -139,10 +141,11 @@ def test_noise_then_silence_has_a_tail_only_if_not_reset(case):
 def test_out_argument_is_written_and_returned(case):
     x = signal_for(257, 2, np.float32)
     b, ref = case.make(2), case.make(2)
-    out = np.full((257, 2), np.nan, dtype=np.float32)
+    expected = ref.process(x)
+    out = np.full(expected.shape, np.nan, dtype=np.float32)
     y = b.process(x, out=out)
     assert y is out
-    assert_close_to_peak(out, ref.process(x), 0)
+    assert_close_to_peak(out, expected, 0)
 
 
 def test_out_argument_of_the_wrong_shape_or_dtype_is_rejected(case):
@@ -159,6 +162,8 @@ def test_out_may_be_the_input_array(case):
     x = signal_for(300, 2, np.float64)
     b, ref = case.make(2), case.make(2)
     expected = ref.process(x)
+    if expected.shape != x.shape:
+        pytest.skip(f"{case.name} changes the shape, so out cannot be the input")
     buf = x.copy()
     y = b.process(buf, out=buf)
     assert y is buf

@@ -25,6 +25,10 @@
 #                      y never overlap.  Any n >= 0 must work with the memory
 #                      made in _setup: blocks loop internally over whatever
 #                      working size they chose.  Returns the frames written.
+#                      Rate-reducing blocks set `_decim` and make
+#                      `_out_frames(n)` exact for their current state (how
+#                      many outputs the next n inputs complete); they never
+#                      emit more frames than they take.
 # 4. _flush(y)         end of stream: write `_flush_frames()` frames (the
 #                      output still held back) into y.  The default feeds
 #                      `latency` frames of zeros through _run, which is right
@@ -50,7 +54,9 @@ cdef class Block:
     cdef bint _ready            # _setup has run for this stream
     cdef bint _coeff_ch         # channel count was implied by coefficients
     cdef bint _layout_1d        # last chunk came as 1-D; flush() answers alike
-    cdef Py_ssize_t _latency    # frames of lag; blocks set it in __init__
+    cdef Py_ssize_t _latency    # frames of lag (in output frames); set in __init__
+    cdef Py_ssize_t _decim      # input frames per output frame: 1, or the stride of a
+                                # rate-reducing block (Downsample, MaxPool, Decimate)
     cdef void* _zeros           # latency-sized zero input for the default _flush
     cdef Py_ssize_t _zeros_frames
 
@@ -64,6 +70,7 @@ cdef class Block:
 
     # --- machinery shared by every block (not to be overridden) --------
     cdef int _prepare(self, Py_ssize_t channels, int dtype) except -1
+    cdef void _unprepare(self) noexcept
     cdef object _as_chunk(self, object x)
     cdef object _new_output(self, Py_ssize_t frames, bint one_d)
     cdef object _check_out(self, object out, Py_ssize_t frames, bint one_d)

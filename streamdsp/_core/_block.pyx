@@ -46,6 +46,7 @@ cdef class Block:
         self._ready = False
         self._layout_1d = False
         self._latency = 0
+        self._decim = 1
         self._zeros = NULL
         self._zeros_frames = 0
 
@@ -115,6 +116,15 @@ cdef class Block:
             raise
         self._ready = True
         return 0
+
+    cdef void _unprepare(self) noexcept:
+        """Back to the state before _prepare (a container whose setup failed)."""
+        self._ready = False
+        self._dtype = DT_NONE
+        self._f32 = False
+        if not self._coeff_ch:
+            self._in_ch = 0
+        self._out_ch = 0
 
     def prepare(self, channels, dtype="float32"):
         """Fix the stream's channel count and dtype and allocate everything.
@@ -303,6 +313,11 @@ cdef class Block:
     def latency(self):
         """Whole frames by which the output lags the zero-delay result."""
         return self._latency
+
+    @property
+    def decimation(self):
+        """Input frames per output frame: 1 unless the block lowers the rate."""
+        return self._decim
 
     @property
     def channels(self):

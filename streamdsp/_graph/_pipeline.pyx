@@ -114,22 +114,30 @@ cdef class Pipeline(Block):
     cdef int _setup(self, Py_ssize_t channels) except -1:
         cdef Py_ssize_t ch = channels, widest = channels, i
         cdef Block b
-        for i, blk in enumerate(self._blocks):
-            b = <Block>blk
-            if b._ready:
-                if b._in_ch != ch or b._dtype != self._dtype:
-                    raise ChannelMismatchError(
-                        f"Pipeline: block {i} {b!r} already streams {b._in_ch} channels of "
-                        f"{b.dtype}, but receives {ch} channels of "
-                        f"{'float32' if self._f32 else 'float64'} here")
-            else:
-                try:
-                    b._prepare(ch, self._dtype)
-                except ValueError as e:
-                    raise type(e)(f"Pipeline: block {i} ({type(b).__name__}) cannot take "
-                                  f"{ch} channels: {e}") from None
-            ch = b._out_ch
-            widest = max(widest, ch)
+        cdef list prepared_here = []
+        try:
+            for i, blk in enumerate(self._blocks):
+                b = <Block>blk
+                if b._ready:
+                    if b._in_ch != ch or b._dtype != self._dtype:
+                        raise ChannelMismatchError(
+                            f"Pipeline: block {i} {b!r} already streams {b._in_ch} channels of "
+                            f"{b.dtype}, but receives {ch} channels of "
+                            f"{'float32' if self._f32 else 'float64'} here")
+                else:
+                    try:
+                        b._prepare(ch, self._dtype)
+                    except ValueError as e:
+                        raise type(e)(f"Pipeline: block {i} ({type(b).__name__}) cannot take "
+                                      f"{ch} channels: {e}") from None
+                    prepared_here.append(b)
+                ch = b._out_ch
+                widest = max(widest, ch)
+        except BaseException:
+            # leave every block as it was, so the pipeline can be fed again
+            for b in prepared_here:
+                b._unprepare()
+            raise
         self._out_ch = ch
         self._latency = sum((<Block>b)._latency for b in self._blocks)
         self._n = len(self._blocks)
