@@ -12,7 +12,21 @@ Blocks
 Gain            -- multiply by a constant.
 Delay           -- delay by a whole number of samples.
 FIR             -- finite impulse response filter (direct or partitioned FFT).
+ChannelMixer    -- mix channels with a weight matrix (1x1 convolution, bias, activation).
+Downsample      -- keep every stride-th frame.
+Decimate        -- anti-aliasing FIR and downsampling, polyphase.
+MaxPool         -- maximum over (possibly overlapping) windows, strided.
+LTISystem       -- IIR filters and LTI systems (second-order sections or state space).
+SavitzkyGolay   -- Savitzky-Golay smoothing/differentiation with scipy's edge modes.
 Pipeline        -- blocks in series (what ``a >> b`` builds).
+
+Graphs
+------
+Graph           -- blocks connected as a DAG; joins aligned by latency; a block itself.
+Parallel        -- the same input through several branches, summed or stacked.
+Add, Multiply   -- sum / product of several streams.
+Mix             -- weighted sum of several streams.
+Concatenate     -- stack the channels of several streams.
 Block           -- base class of all blocks.
 
 Sources and sinks
@@ -39,7 +53,13 @@ from streamdsp._errors import (
 from streamdsp._core._block import Block
 from streamdsp._blocks._pointwise import Delay, Gain
 from streamdsp._blocks._fir import FIR
+from streamdsp._blocks._mixing import ChannelMixer
+from streamdsp._blocks._multirate import Decimate, Downsample, MaxPool
+from streamdsp._blocks._lti import LTISystem
+from streamdsp._blocks._savgol import SavitzkyGolay
 from streamdsp._graph._pipeline import Pipeline
+from streamdsp._blocks._combine import Add, Combiner, Concatenate, Mix, Multiply
+from streamdsp._graph._executor import Graph, Parallel
 from streamdsp._graph._flow import Flow, Sink, Source, run
 from streamdsp._io._sources import ArraySource, FileSource
 from streamdsp._io._sinks import ArraySink, FileSink
@@ -48,6 +68,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Block", "Gain", "Delay", "FIR", "Pipeline",
+    "ChannelMixer", "Downsample", "MaxPool", "Decimate",
+    "LTISystem",
+    "SavitzkyGolay",
+    "Graph", "Parallel", "Add", "Multiply", "Mix", "Concatenate", "Combiner",
     "Source", "Sink", "Flow", "ArraySource", "FileSource", "ArraySink", "FileSink", "run",
     "StreamDSPError", "ChannelMismatchError", "StreamStateError", "ChainSyntaxError",
     "PortAudioMissingError",

@@ -30,7 +30,8 @@ def test_matches_offline_oracle(case, layout, dtype):
     block = case.make(_channels(layout))
     y = stream(block, x, [0, 1, 250, 0, 3])
     assert y.dtype == dtype, "float32 is computed in float32, float64 in float64"
-    assert y.ndim == x.ndim, "1-D in, 1-D out; 2-D in, 2-D out"
+    if block.out_channels == block.channels:
+        assert y.ndim == x.ndim, "1-D in, 1-D out; 2-D in, 2-D out"
     _check_against_oracle(case, block, x, y)
 
 
@@ -82,9 +83,9 @@ def test_later_chunks_are_converted_to_the_streams_dtype(case):
 def test_zero_length_chunks_return_zero_length_output(case):
     b = case.make(2)
     y = b.process(np.zeros((0, 2), dtype=np.float32))
-    assert y.shape == (0, 2) and y.dtype == np.float32
+    assert y.shape == (0, b.out_channels) and y.dtype == np.float32
     assert b.channels == 2
-    assert b.process(np.zeros((0, 2), dtype=np.float32)).shape == (0, 2)
+    assert b.process(np.zeros((0, 2), dtype=np.float32)).shape == (0, b.out_channels)
 
 
 BAD_CHUNKS = [

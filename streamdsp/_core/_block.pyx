@@ -340,6 +340,13 @@ cdef class Block:
         """Whether the block has allocated its state for a stream."""
         return bool(self._ready)
 
+    def _set_latency(self, Py_ssize_t frames):
+        # For graph alignment delays only: a Delay whose delay counts as
+        # latency, so that flush() pushes the delayed samples out.
+        if self._ready:
+            raise StreamStateError(f"{type(self).__name__}: latency is fixed once streaming")
+        self._latency = frames
+
     def _params(self):
         """``name=value`` pairs shown by ``repr``; subclasses extend it."""
         return {}

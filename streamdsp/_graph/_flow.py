@@ -83,9 +83,9 @@ def _as_flow(x):
     if isinstance(x, Sink):
         return Flow(sink=x)
     if isinstance(x, Block):
-        from streamdsp._graph._pipeline import Pipeline
-        blocks = list(x) if isinstance(x, Pipeline) and not x.prepared else [x]
-        return Flow(blocks=blocks)
+        # keep the user's object (a Pipeline stays one), so that after
+        # run() its state, channels and stats are the ones that streamed
+        return Flow(blocks=[x])
     raise TypeError(f">>: expected a source, block or sink, got {type(x).__name__} {x!r:.60}")
 
 

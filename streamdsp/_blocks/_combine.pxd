@@ -1,0 +1,26 @@
+# Blocks with several inputs (Add, Multiply, Concatenate, Mix).
+#
+# A Combiner takes `nin` streams of the same rate.  Inputs may arrive with
+# different frame counts in one call (branches that decimate with different
+# phases); a combiner consumes as many frames as every input has and keeps
+# the rest for the next call, so its output count is
+# min_i(carry_i + counts_i).  For Cython use only: `_run_multi` is
+# `noexcept nogil` and allocation-free like Block._run.
+
+from streamdsp._core._block cimport Block
+
+
+cdef class Combiner(Block):
+    cdef Py_ssize_t _nin            # number of inputs; 0 until known
+    cdef Py_ssize_t* _chs           # channels of each input
+    cdef void** _carry              # per input: frames left over from earlier calls
+    cdef Py_ssize_t* _ncarry
+    cdef Py_ssize_t _carry_cap      # frames each carry buffer holds
+    cdef const void** _ptrs         # scratch: where each input's frames start
+
+    cdef int _setup_multi(self, list channels) except -1
+    cdef void _free_multi(self) noexcept
+    cdef Py_ssize_t _out_frames_multi(self, const Py_ssize_t* counts) noexcept nogil
+    cdef Py_ssize_t _run_multi(self, const void** xs, const Py_ssize_t* counts, void* y) noexcept nogil
+    # the arithmetic, on `frames` aligned frames of every input
+    cdef void _combine(self, const void** xs, void* y, Py_ssize_t frames) noexcept nogil

@@ -1,0 +1,434 @@
+"""Blocks with several inputs: Add, Multiply, Concatenate, Mix."""
+
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.string cimport memcpy, memmove
+
+cimport numpy as cnp
+import numpy as np
+
+from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE
+from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._validate import coefficients, whole_number
+from streamdsp._errors import ChannelMismatchError
+
+cnp.import_array()
+
+# Frames each input may run ahead of the slowest one (graph pieces are
+# 1024 frames; branches of equal rate differ by a few frames at most).
+DEF _CARRY = 2048
+
+
+cdef class Combiner(Block):
+    """Base class of blocks that join several streams of the same rate.
+
+    In a :class:`~streamdsp.Graph` the inputs come from the nodes connected
+    to it, aligned by latency.  On its own, call ``process(x0, x1, ...)``.
+
+    Inputs that arrive with different frame counts are buffered: the output
+    has as many frames as every input has delivered so far (the rest waits
+    for the next call, up to 2048 frames per input).
+    """
+
+    def __cinit__(self, *args, **kwargs):
+        self._nin = 0
+        self._chs = NULL
+        self._carry = NULL
+        self._ncarry = NULL
+        self._ptrs = NULL
+        self._carry_cap = _CARRY
+
+    def __dealloc__(self):
+        self._free_multi()
+
+    cdef void _free_multi(self) noexcept:
+        cdef Py_ssize_t i
+        if self._carry != NULL:
+            for i in range(self._nin):
+                aligned_free(self._carry[i])
+        PyMem_Free(self._carry)
+        PyMem_Free(self._chs)
+        PyMem_Free(self._ncarry)
+        PyMem_Free(<void*>self._ptrs)
+        self._carry = NULL
+        self._chs = NULL
+        self._ncarry = NULL
+        self._ptrs = NULL
+
+    # --- what subclasses decide ---------------------------------------------
+    def _out_channels_for(self, list channels):
+        """Output channels for these input channel counts, or raise ValueError."""
+        first = channels[0]
+        for i, c in enumerate(channels):
+            if c != first and c != 1 and first != 1:
+                raise ChannelMismatchError(
+                    f"{type(self).__name__}: expected inputs with equal channel counts "
+                    f"(or mono ones, which are broadcast), got {tuple(channels)}")
+        return max(channels)
+
+    cdef void _combine(self, const void** xs, void* y, Py_ssize_t frames) noexcept nogil:
+        pass
+
+    # --- machinery -----------------------------------------------------------
+    cdef int _setup(self, Py_ssize_t channels) except -1:
+        return self._setup_multi([channels] * max(self._nin, 1))
+
+    cdef int _setup_multi(self, list channels) except -1:
+        cdef Py_ssize_t i, n = len(channels)
+        if self._nin and n != self._nin:
+            raise ValueError(f"{type(self).__name__}: expected {self._nin} inputs, got {n}")
+        out_ch = self._out_channels_for(channels)
+        self._free_multi()
+        self._nin = n
+        self._chs = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+        self._ncarry = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+        self._carry = <void**>PyMem_Malloc(n * sizeof(void*))
+        self._ptrs = <const void**>PyMem_Malloc(n * sizeof(void*))
+        if not (self._chs and self._ncarry and self._carry and self._ptrs):
+            raise MemoryError()
+        for i in range(n):
+            self._carry[i] = NULL
+        for i in range(n):
+            self._chs[i] = channels[i]
+            self._ncarry[i] = 0
+            self._carry[i] = aligned_zeros(_CARRY * channels[i] * 8)
+        self._in_ch = channels[0]
+        self._out_ch = out_ch
+        return 0
+
+    cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
+        cdef Py_ssize_t i, n = frames + self._ncarry[0]
+        for i in range(1, self._nin):
+            if frames + self._ncarry[i] < n:
+                n = frames + self._ncarry[i]
+        return n
+
+    cdef Py_ssize_t _out_frames_multi(self, const Py_ssize_t* counts) noexcept nogil:
+        cdef Py_ssize_t i, n = counts[0] + self._ncarry[0]
+        for i in range(1, self._nin):
+            if counts[i] + self._ncarry[i] < n:
+                n = counts[i] + self._ncarry[i]
+        return n
+
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        # one stream on every input (a combiner fed by a single chain)
+        cdef Py_ssize_t i
+        cdef const void* xs[64]
+        cdef Py_ssize_t counts[64]
+        for i in range(self._nin):
+            xs[i] = x
+            counts[i] = frames
+        return self._run_multi(xs, counts, y)
+
+    cdef Py_ssize_t _run_multi(self, const void** xs, const Py_ssize_t* counts, void* y) noexcept nogil:
+        cdef Py_ssize_t isz = 4 if self._f32 else 8
+        cdef Py_ssize_t n = self._out_frames_multi(counts)
+        cdef Py_ssize_t i, a, b, done, fb, nxt
+        cdef bint carried = False
+        for i in range(self._nin):
+            if self._ncarry[i]:
+                carried = True
+        if not carried:
+            self._combine(xs, y, n)
+        else:
+            # Segments of the output in which every input is contiguous: each
+            # input switches from its carry buffer to its new frames once.
+            done = 0
+            while done < n:
+                b = n
+                for i in range(self._nin):
+                    if done < self._ncarry[i] < b:
+                        b = self._ncarry[i]
+                for i in range(self._nin):
+                    fb = self._chs[i] * isz
+                    if done < self._ncarry[i]:
+                        self._ptrs[i] = <char*>self._carry[i] + done * fb
+                    else:
+                        self._ptrs[i] = <const char*>xs[i] + (done - self._ncarry[i]) * fb
+                self._combine(self._ptrs, <char*>y + done * self._out_ch * isz, b - done)
+                done = b
+        # keep what the other inputs have not matched yet
+        for i in range(self._nin):
+            fb = self._chs[i] * isz
+            nxt = self._ncarry[i] + counts[i] - n
+            if nxt > self._carry_cap:
+                nxt = self._carry_cap          # cannot happen in a graph; documented limit
+            if n >= self._ncarry[i]:
+                memcpy(self._carry[i], <const char*>xs[i] + (counts[i] - nxt) * fb, nxt * fb)
+            else:
+                memmove(self._carry[i], <char*>self._carry[i] + n * fb, (self._ncarry[i] - n) * fb)
+                memcpy(<char*>self._carry[i] + (self._ncarry[i] - n) * fb, xs[i],
+                       (nxt - (self._ncarry[i] - n)) * fb)
+            self._ncarry[i] = nxt
+        return n
+
+    cdef void _reset(self) noexcept nogil:
+        cdef Py_ssize_t i
+        for i in range(self._nin):
+            self._ncarry[i] = 0
+
+    def process(self, *inputs, out=None):
+        """Combine one chunk of every input.
+
+        Parameters
+        ----------
+        *inputs : array_like
+            One chunk per input, shape ``(frames,)`` or ``(frames, channels)``.
+        out : ndarray, optional
+            Where to write the result.
+
+        Returns
+        -------
+        y : ndarray
+        """
+        cdef str name = type(self).__name__
+        cdef list arrays = []
+        cdef list chs = []
+        cdef Py_ssize_t i, n, nout
+        cdef Py_ssize_t counts[64]
+        cdef const void* ptrs[64]
+        cdef int dt = self._dtype
+        if len(inputs) == 0 or len(inputs) > 64:
+            raise TypeError(f"{name}: expected 1 to 64 input chunks, got {len(inputs)}")
+        if self._nin and len(inputs) != self._nin:
+            raise ValueError(f"{name}: expected {self._nin} input chunks, got {len(inputs)}")
+        for x in inputs:
+            a = self._as_chunk(x)
+            if dt == DT_NONE:
+                dt = DT_F32 if a.dtype == np.float32 else DT_F64
+                a = np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64)
+            arrays.append(a)
+            chs.append(1 if a.ndim == 1 else a.shape[1])
+        if self._ready:
+            for i in range(len(chs)):
+                if chs[i] != self._chs[i]:
+                    raise ChannelMismatchError(
+                        f"{name}: input {i} has {chs[i]} channels but this stream has "
+                        f"{self._chs[i]} (fixed by the first chunk); got shape {arrays[i].shape}")
+            for i, a in enumerate(arrays):
+                if a.shape[0] + self._ncarry[i] > self._carry_cap + min(
+                        arrays[j].shape[0] + self._ncarry[j] for j in range(len(arrays))):
+                    raise ValueError(f"{name}: input {i} runs more than {self._carry_cap} frames "
+                                     f"ahead of the others")
+        else:
+            self._dtype = dt
+            self._f32 = dt == DT_F32
+            try:
+                self._setup_multi(chs)
+            except BaseException:
+                self._dtype = DT_NONE
+                self._f32 = False
+                raise
+            self._ready = True
+        for i, a in enumerate(arrays):
+            counts[i] = a.shape[0]
+            ptrs[i] = cnp.PyArray_DATA(<cnp.ndarray>a)
+        nout = self._out_frames_multi(counts)
+        one_d = all(a.ndim == 1 for a in arrays)
+        y = self._new_output(nout, one_d) if out is None else self._check_out(out, nout, one_d)
+        self._layout_1d = one_d
+        cdef char* yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
+        with nogil:
+            self._run_multi(ptrs, counts, yp)
+        return y
+
+    @property
+    def n_inputs(self):
+        """Number of inputs once known (fixed by the constructor or the first chunks)."""
+        return self._nin or None
+
+    @property
+    def input_channels(self):
+        """Channel count of each input once known."""
+        if not self._ready:
+            return None
+        return tuple(self._chs[i] for i in range(self._nin))
+
+
+cdef inline void _broadcast_add(const void** xs, void* y, Py_ssize_t nin, const Py_ssize_t* chs,
+                                Py_ssize_t out_ch, Py_ssize_t frames, bint f32,
+                                const double* w, bint multiply) noexcept nogil:
+    """y = sum_i w_i x_i (or prod_i x_i), mono inputs broadcast across channels."""
+    cdef Py_ssize_t i, f, c, n = frames * out_ch
+    cdef float* yf = <float*>y
+    cdef double* yd = <double*>y
+    cdef const float* xf
+    cdef const double* xd
+    cdef float wf
+    cdef double wd
+    for i in range(nin):
+        wd = 1.0 if w == NULL else w[i]
+        wf = <float>wd
+        if f32:
+            xf = <const float*>xs[i]
+            if chs[i] == out_ch:
+                if i == 0:
+                    for f in range(n):
+                        yf[f] = wf * xf[f]
+                elif multiply:
+                    for f in range(n):
+                        yf[f] *= xf[f]
+                else:
+                    for f in range(n):
+                        yf[f] += wf * xf[f]
+            else:
+                for f in range(frames):
+                    for c in range(out_ch):
+                        if i == 0:
+                            yf[f * out_ch + c] = wf * xf[f]
+                        elif multiply:
+                            yf[f * out_ch + c] *= xf[f]
+                        else:
+                            yf[f * out_ch + c] += wf * xf[f]
+        else:
+            xd = <const double*>xs[i]
+            if chs[i] == out_ch:
+                if i == 0:
+                    for f in range(n):
+                        yd[f] = wd * xd[f]
+                elif multiply:
+                    for f in range(n):
+                        yd[f] *= xd[f]
+                else:
+                    for f in range(n):
+                        yd[f] += wd * xd[f]
+            else:
+                for f in range(frames):
+                    for c in range(out_ch):
+                        if i == 0:
+                            yd[f * out_ch + c] = wd * xd[f]
+                        elif multiply:
+                            yd[f * out_ch + c] *= xd[f]
+                        else:
+                            yd[f * out_ch + c] += wd * xd[f]
+
+
+cdef class Add(Combiner):
+    """Sum of several streams (mono inputs are broadcast across channels).
+
+    Parameters
+    ----------
+    n_inputs : int, optional
+        Fixed by the graph it is connected in, or by the first chunks.
+
+    Notes
+    -----
+    Latency 0.  Offline equivalent: ``x0 + x1 + ...``.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> sd.Add().process(np.array([1.0, 2.0]), np.array([10.0, 20.0]))
+    array([11., 22.])
+    """
+
+    def __init__(self, n_inputs=None):
+        if n_inputs is not None:
+            self._nin = whole_number("Add", "n_inputs", n_inputs, minimum=1)
+
+    cdef void _combine(self, const void** xs, void* y, Py_ssize_t frames) noexcept nogil:
+        _broadcast_add(xs, y, self._nin, self._chs, self._out_ch, frames, self._f32, NULL, False)
+
+
+cdef class Multiply(Combiner):
+    """Product of several streams (ring modulation, gating, envelopes).
+
+    Notes
+    -----
+    Latency 0.  Offline equivalent: ``x0 * x1 * ...``.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> sd.Multiply().process(np.array([1.0, 2.0]), np.array([3.0, 0.5]))
+    array([3., 1.])
+    """
+
+    def __init__(self, n_inputs=None):
+        if n_inputs is not None:
+            self._nin = whole_number("Multiply", "n_inputs", n_inputs, minimum=1)
+
+    cdef void _combine(self, const void** xs, void* y, Py_ssize_t frames) noexcept nogil:
+        _broadcast_add(xs, y, self._nin, self._chs, self._out_ch, frames, self._f32, NULL, True)
+
+
+cdef class Mix(Combiner):
+    """Weighted sum of several streams: ``sum(w[i] * x[i])``.
+
+    Parameters
+    ----------
+    weights : sequence of float
+        One weight per input (fixes the number of inputs).  Can be changed
+        while streaming through :attr:`weights`.
+
+    Notes
+    -----
+    Latency 0.  Offline equivalent: ``w[0] * x0 + w[1] * x1 + ...``.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> sd.Mix([0.25, 0.75]).process(np.array([4.0]), np.array([8.0]))
+    array([7.])
+    """
+
+    cdef double _w[64]
+
+    def __init__(self, weights):
+        w = coefficients("Mix", "weights", weights, max_ndim=1)
+        if len(w) > 64:
+            raise ValueError(f"Mix: expected at most 64 weights, got {len(w)}")
+        self._nin = len(w)
+        for i in range(len(w)):
+            self._w[i] = w[i]
+
+    @property
+    def weights(self):
+        """The weight of each input."""
+        return np.array([self._w[i] for i in range(self._nin)])
+
+    @weights.setter
+    def weights(self, value):
+        w = coefficients("Mix", "weights", value, max_ndim=1)
+        if len(w) != self._nin:
+            raise ValueError(f"Mix: expected {self._nin} weights, got {len(w)}")
+        for i in range(self._nin):
+            self._w[i] = w[i]
+
+    cdef void _combine(self, const void** xs, void* y, Py_ssize_t frames) noexcept nogil:
+        _broadcast_add(xs, y, self._nin, self._chs, self._out_ch, frames, self._f32, self._w, False)
+
+    def _params(self):
+        return {"weights": [self._w[i] for i in range(self._nin)]}
+
+
+cdef class Concatenate(Combiner):
+    """Stack the channels of several streams: ``(frames, c0 + c1 + ...)``.
+
+    Notes
+    -----
+    Latency 0.  Offline equivalent: ``np.concatenate([x0, x1, ...], axis=1)``.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> sd.Concatenate().process(np.array([1.0, 2.0]), np.array([[3.0, 4.0], [5.0, 6.0]]))
+    array([[1., 3., 4.],
+           [2., 5., 6.]])
+    """
+
+    def __init__(self, n_inputs=None):
+        if n_inputs is not None:
+            self._nin = whole_number("Concatenate", "n_inputs", n_inputs, minimum=1)
+
+    def _out_channels_for(self, list channels):
+        return sum(channels)
+
+    cdef void _combine(self, const void** xs, void* y, Py_ssize_t frames) noexcept nogil:
+        cdef Py_ssize_t isz = 4 if self._f32 else 8
+        cdef Py_ssize_t i, f, off = 0, ch
+        cdef Py_ssize_t ob = self._out_ch * isz
+        for i in range(self._nin):
+            ch = self._chs[i] * isz
+            for f in range(frames):
+                memcpy(<char*>y + f * ob + off, <const char*>xs[i] + f * ch, ch)
+            off += ch

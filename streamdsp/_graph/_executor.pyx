@@ -1,0 +1,590 @@
+"""Graph: blocks connected in any acyclic way, run by a compiled executor."""
+
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.string cimport memcpy, memset
+from libc.stdint cimport int64_t
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+
+cimport numpy as cnp
+import numpy as np
+
+from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE
+from streamdsp._blocks._combine cimport Combiner
+from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._errors import ChannelMismatchError, StreamStateError
+from streamdsp._graph import _graph as builder
+
+cnp.import_array()
+
+# Frames per piece: every step's buffer holds this many frames; longer
+# chunks are cut (every block is streaming-invariant).
+DEF _PIECE = 1024
+
+
+cdef inline int64_t _now_ns() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <int64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
+
+
+cdef class Graph(Block):
+    """Blocks connected as a directed acyclic graph, itself a block.
+
+    Build it in Python, then push chunks through it: a compiled executor
+    runs the whole graph per chunk inside ``nogil``, fan-out reads the same
+    buffer, and joins are aligned automatically by inserting the delays the
+    paths' latencies call for.
+
+    Parameters
+    ----------
+    profile : bool, optional
+        Time every node (see :meth:`stats`); costs two clock reads per node.
+
+    Notes
+    -----
+    Latency: the path latency at the output, after alignment.  A graph
+    with one input and one output is a block (``process``/``flush``); with
+    several, use :meth:`process_all` / :meth:`flush_all`.
+
+    Examples
+    --------
+    A dry/wet mix whose wet path has latency 64, aligned automatically:
+
+    >>> import numpy as np, streamdsp as sd
+    >>> g = sd.Graph()
+    >>> x = g.input()
+    >>> wet = x >> sd.FIR(np.r_[1.0, np.zeros(99)], method="fft", block_size=64)
+    >>> dry = x >> sd.Gain(1.0)
+    >>> g.output(g.add(sd.Mix([0.5, 0.5]), dry, wet))
+    >>> g.latency
+    64
+    >>> y = np.concatenate([g.process(np.arange(4.0)), g.flush()])
+    >>> np.allclose(y[64:], [0.0, 1.0, 2.0, 3.0])
+    True
+    """
+
+    def __cinit__(self, *args, **kwargs):
+        self._nodes = []
+        self._inputs = []
+        self._outputs = []
+        self._steps = []
+        self._nsteps = 0
+        self._blk = NULL
+        self._multi = NULL
+        self._src_off = NULL
+        self._src = NULL
+        self._buf = NULL
+        self._och = NULL
+        self._nfr = NULL
+        self._gin_ch = NULL
+        self._out_step = NULL
+        self._sp = NULL
+        self._sc = NULL
+        self._ns = NULL
+        self._calls = NULL
+        self._frames = NULL
+
+    def __init__(self, profile=False):
+        self._profile = bool(profile)
+
+    def __dealloc__(self):
+        self._free_plan()
+
+    # ------------------------------------------------------------------
+    # building (plain Python)
+    def _check_building(self):
+        if self._ready:
+            raise StreamStateError("Graph: cannot change its nodes while it is streaming")
+
+    def _name(self, block, name):
+        if name is None:
+            base = type(block).__name__ if block is not None else "in"
+            k = sum(1 for n in self._nodes if n.name.rstrip("0123456789") == base)
+            name = f"{base}{k}"
+        if any(n.name == name for n in self._nodes):
+            raise ValueError(f"Graph: a node is already named {name!r}")
+        return name
+
+    def input(self, name=None):
+        """Add an input of the graph and return its node."""
+        self._check_building()
+        node = builder.Node(self, None, [], self._name(None, name))
+        self._nodes.append(node)
+        self._inputs.append(node)
+        return node
+
+    def add(self, block, *sources, name=None):
+        """Add ``block`` fed by ``sources`` (nodes of this graph); return its node.
+
+        A block with several inputs (``Add``, ``Mix``, ``Multiply``,
+        ``Concatenate``) takes them in the order given.
+        """
+        self._check_building()
+        if not isinstance(block, Block):
+            raise TypeError(f"Graph: expected a streamdsp block, got {type(block).__name__} {block!r:.60}")
+        for n in self._nodes:
+            if n.block is block:
+                raise ValueError(f"Graph: {block!r} is already node {n.name}; a block holds one "
+                                 f"stream's state, so make a second one")
+        for s in sources:
+            self._own(s)
+        node = builder.Node(self, block, sources, self._name(block, name))
+        self._nodes.append(node)
+        return node
+
+    def _own(self, node):
+        if not isinstance(node, builder.Node) or node.graph is not self:
+            raise TypeError(f"Graph: expected a node of this graph, got {node!r:.60}")
+
+    def connect(self, *items):
+        """Connect items in a chain: ``connect(a, b, c)`` feeds a to b and b to c.
+
+        Items are nodes of this graph or blocks (added as new nodes).
+        Returns the last node.
+        """
+        self._check_building()
+        if len(items) < 2:
+            raise TypeError("Graph.connect: expected at least two items to connect")
+        prev = items[0] if isinstance(items[0], builder.Node) else self.add(items[0])
+        self._own(prev)
+        for it in items[1:]:
+            if isinstance(it, builder.Node):
+                self._own(it)
+                if it.is_input:
+                    raise ValueError(f"Graph: {it.name} is a graph input; nothing can feed it")
+                it.inputs.append(prev)
+                prev = it
+            else:
+                prev = self.add(it, prev)
+        builder.toposort([prev])   # refuse a cycle as soon as it is made
+        return prev
+
+    def output(self, node):
+        """Make ``node``'s output an output of the graph."""
+        self._check_building()
+        self._own(node)
+        self._outputs.append(node)
+
+    @property
+    def nodes(self):
+        """The nodes, in the order they were added."""
+        return list(self._nodes)
+
+    @property
+    def latency(self):
+        """Frames by which output 0 lags the zero-delay result, after alignment."""
+        builder.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = builder.plan(self._inputs, self._outputs)
+        return builder.whole_latency(outs[0])
+
+    def to_dot(self):
+        """The graph as Graphviz ``dot`` text, latencies and alignment delays shown."""
+        return builder.to_dot(self._nodes, self._outputs)
+
+    def plot(self, path=None):
+        """Draw the graph (Graphviz ``dot`` if installed, else matplotlib); return the figure or path."""
+        from streamdsp._graph._draw import draw_graph
+        return draw_graph(self, path)
+
+    def __repr__(self):
+        try:
+            lat = f" latency={self.latency}"
+        except ValueError:
+            lat = ""
+        return (f"<Graph{lat} with {sum(1 for n in self._nodes if not n.is_input)} nodes, "
+                f"{len(self._inputs)} input{'s' if len(self._inputs) != 1 else ''}, "
+                f"{len(self._outputs)} output{'s' if len(self._outputs) != 1 else ''}>")
+
+    # ------------------------------------------------------------------
+    # compiling
+    cdef void _free_plan(self) noexcept:
+        cdef Py_ssize_t k
+        if self._buf != NULL:
+            for k in range(self._nsteps):
+                aligned_free(self._buf[k])
+        PyMem_Free(self._blk); PyMem_Free(self._multi); PyMem_Free(self._src_off)
+        PyMem_Free(self._src); PyMem_Free(self._buf); PyMem_Free(self._och); PyMem_Free(self._nfr)
+        PyMem_Free(self._gin_ch); PyMem_Free(self._out_step); PyMem_Free(<void*>self._sp)
+        PyMem_Free(self._sc); PyMem_Free(self._ns); PyMem_Free(self._calls); PyMem_Free(self._frames)
+        self._blk = NULL; self._multi = NULL; self._src_off = NULL; self._src = NULL
+        self._buf = NULL; self._och = NULL; self._nfr = NULL; self._gin_ch = NULL
+        self._out_step = NULL; self._sp = NULL; self._sc = NULL; self._ns = NULL
+        self._calls = NULL; self._frames = NULL
+        self._nsteps = 0
+
+    cdef int _setup(self, Py_ssize_t channels) except -1:
+        if len(self._inputs) != 1 or len(self._outputs) != 1:
+            raise ValueError(f"Graph: process() needs one input and one output, this graph has "
+                             f"{len(self._inputs)} and {len(self._outputs)}; use process_all()")
+        self._compile([channels], self._dtype)
+        self._out_ch = self._och[self._out_step[0]]
+        return 0
+
+    cdef int _compile(self, list channels, int dtype) except -1:
+        """Plan, prepare every block for its channel count, and lay the plan out in C arrays."""
+        cdef Py_ssize_t k, j, nsrc, total, s
+        cdef Block b
+        builder.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = builder.plan(self._inputs, self._outputs)
+        latency = builder.whole_latency(outs[0])
+        index = {id(st): k for k, st in enumerate(steps)}
+        # channels through the graph, preparing each block (undone on failure)
+        ch_of = {}
+        prepared = []
+        try:
+            for st in steps:
+                in_chs = []
+                for src in st.sources:
+                    if isinstance(src, builder.Step) and src.block is None:
+                        in_chs.append(channels[src.sources[0]])
+                    else:
+                        in_chs.append(ch_of[id(src)])
+                b = <Block>st.block
+                if b._ready:
+                    if isinstance(b, Combiner):
+                        ok = list((<Combiner>b).input_channels) == in_chs
+                    else:
+                        ok = b._in_ch == in_chs[0]
+                    if not ok or b._dtype != dtype:
+                        raise ChannelMismatchError(
+                            f"Graph: node {st.name} ({b!r}) already streams other channels or "
+                            f"dtype than it gets here ({in_chs})")
+                else:
+                    try:
+                        if isinstance(b, Combiner):
+                            b._dtype = dtype
+                            b._f32 = dtype == DT_F32
+                            try:
+                                (<Combiner>b)._setup_multi(in_chs)
+                            except BaseException:
+                                b._dtype = DT_NONE
+                                b._f32 = False
+                                raise
+                            b._ready = True
+                        else:
+                            b._prepare(in_chs[0], dtype)
+                    except ValueError as e:
+                        src_names = ", ".join(
+                            (s.name if isinstance(s, builder.Step) else str(s)) for s in st.sources)
+                        raise type(e)(f"Graph: node {st.name} fed by {src_names} with "
+                                      f"{in_chs} channels: {e}") from None
+                    prepared.append(b)
+                ch_of[id(st)] = b._out_ch
+        except BaseException:
+            for b in prepared:
+                b._unprepare()
+            raise
+        self._free_plan()
+        n = len(steps)
+        total = sum(len(st.sources) for st in steps)
+        self._nsteps = 0
+        self._blk = <void**>PyMem_Malloc(max(n, 1) * sizeof(void*))
+        self._multi = <bint*>PyMem_Malloc(max(n, 1) * sizeof(bint))
+        self._src_off = <Py_ssize_t*>PyMem_Malloc((n + 1) * sizeof(Py_ssize_t))
+        self._src = <Py_ssize_t*>PyMem_Malloc(max(total, 1) * sizeof(Py_ssize_t))
+        self._buf = <void**>PyMem_Malloc(max(n, 1) * sizeof(void*))
+        self._och = <Py_ssize_t*>PyMem_Malloc(max(n, 1) * sizeof(Py_ssize_t))
+        self._nfr = <Py_ssize_t*>PyMem_Malloc(max(n, 1) * sizeof(Py_ssize_t))
+        self._gin_ch = <Py_ssize_t*>PyMem_Malloc(max(len(channels), 1) * sizeof(Py_ssize_t))
+        self._out_step = <Py_ssize_t*>PyMem_Malloc(max(len(outs), 1) * sizeof(Py_ssize_t))
+        self._sp = <const void**>PyMem_Malloc(max(total, 1) * sizeof(void*))
+        self._sc = <Py_ssize_t*>PyMem_Malloc(max(total, 1) * sizeof(Py_ssize_t))
+        self._ns = <int64_t*>PyMem_Malloc(max(n, 1) * sizeof(int64_t))
+        self._calls = <int64_t*>PyMem_Malloc(max(n, 1) * sizeof(int64_t))
+        self._frames = <int64_t*>PyMem_Malloc(max(n, 1) * sizeof(int64_t))
+        if not (self._blk and self._multi and self._src_off and self._src and self._buf and self._och
+                and self._nfr and self._gin_ch and self._out_step and self._sp and self._sc
+                and self._ns and self._calls and self._frames):
+            self._free_plan()
+            raise MemoryError()
+        for k in range(n):
+            self._buf[k] = NULL
+        self._nsteps = n
+        j = 0
+        for k, st in enumerate(steps):
+            b = <Block>st.block
+            self._blk[k] = <void*>b
+            self._multi[k] = isinstance(b, Combiner)
+            self._och[k] = b._out_ch
+            self._nfr[k] = 0
+            self._ns[k] = self._calls[k] = self._frames[k] = 0
+            self._src_off[k] = j
+            for src in st.sources:
+                if isinstance(src, builder.Step) and src.block is None:
+                    self._src[j] = -1 - src.sources[0]
+                else:
+                    self._src[j] = index[id(src)]
+                j += 1
+            self._buf[k] = aligned_zeros(_PIECE * b._out_ch * 8)
+        self._src_off[n] = j
+        self._nin_graph = len(channels)
+        for k in range(len(channels)):
+            self._gin_ch[k] = channels[k]
+        self._nout_graph = len(outs)
+        for k, o in enumerate(outs):
+            self._out_step[k] = index[id(o)]
+        self._steps = steps
+        self._latency = latency
+        self._dtype = dtype
+        self._f32 = dtype == DT_F32
+        return 0
+
+    # ------------------------------------------------------------------
+    # running (no interpreter)
+    cdef void _count_outputs(self, Py_ssize_t frames, Py_ssize_t* counts) noexcept nogil:
+        """Exact frames each output will produce for the next `frames` input frames."""
+        cdef Py_ssize_t k, i, s, m
+        for k in range(self._nsteps):
+            m = self._src_off[k + 1] - self._src_off[k]
+            for i in range(m):
+                s = self._src[self._src_off[k] + i]
+                self._sc[self._src_off[k] + i] = frames if s < 0 else self._nfr[s]
+            if self._multi[k]:
+                self._nfr[k] = (<Combiner>self._blk[k])._out_frames_multi(self._sc + self._src_off[k])
+            else:
+                self._nfr[k] = (<Block>self._blk[k])._out_frames(self._sc[self._src_off[k]])
+        for i in range(self._nout_graph):
+            counts[i] = self._nfr[self._out_step[i]]
+
+    cdef void _run_graph(self, const void** inputs, Py_ssize_t frames,
+                         void** outputs, Py_ssize_t* written) noexcept nogil:
+        cdef Py_ssize_t isz = 4 if self._f32 else 8
+        cdef Py_ssize_t done = 0, L, k, i, s, m, off, o, n
+        cdef int64_t t0 = 0
+        for i in range(self._nout_graph):
+            written[i] = 0
+        while done < frames:
+            L = frames - done
+            if L > _PIECE:
+                L = _PIECE
+            for k in range(self._nsteps):
+                off = self._src_off[k]
+                m = self._src_off[k + 1] - off
+                for i in range(m):
+                    s = self._src[off + i]
+                    if s < 0:
+                        self._sp[off + i] = <const char*>inputs[-1 - s] + done * self._gin_ch[-1 - s] * isz
+                        self._sc[off + i] = L
+                    else:
+                        self._sp[off + i] = self._buf[s]
+                        self._sc[off + i] = self._nfr[s]
+                if self._profile:
+                    t0 = _now_ns()
+                if self._multi[k]:
+                    n = (<Combiner>self._blk[k])._run_multi(self._sp + off, self._sc + off, self._buf[k])
+                else:
+                    n = (<Block>self._blk[k])._run(self._sp[off], self._buf[k], self._sc[off])
+                self._nfr[k] = n
+                if self._profile:
+                    self._ns[k] += _now_ns() - t0
+                    self._calls[k] += 1
+                    self._frames[k] += n
+            for i in range(self._nout_graph):
+                o = self._out_step[i]
+                memcpy(<char*>outputs[i] + written[i] * self._och[o] * isz, self._buf[o],
+                       self._nfr[o] * self._och[o] * isz)
+                written[i] += self._nfr[o]
+            done += L
+
+    cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
+        cdef Py_ssize_t counts[1]
+        if self._nout_graph != 1:
+            return 0
+        self._count_outputs(frames, counts)
+        return counts[0]
+
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        cdef const void* ins[1]
+        cdef void* outs[1]
+        cdef Py_ssize_t written[1]
+        if self._nin_graph != 1 or self._nout_graph != 1:
+            return 0        # process() refuses such graphs before getting here
+        ins[0] = x
+        outs[0] = y
+        self._run_graph(ins, frames, outs, written)
+        return written[0]
+
+    cdef void _reset(self) noexcept nogil:
+        cdef Py_ssize_t k
+        for k in range(self._nsteps):
+            (<Block>self._blk[k])._reset()
+
+    # ------------------------------------------------------------------
+    # Python entry points beyond the Block ones
+    def process(self, x, out=None):
+        """Push one chunk through a one-input, one-output graph (see :meth:`Block.process`)."""
+        if not self._ready:
+            builder.check_complete(self._nodes, self._inputs, self._outputs)
+        if len(self._inputs) != 1 or len(self._outputs) != 1:
+            raise ValueError(f"Graph: process() needs one input and one output, this graph has "
+                             f"{len(self._inputs)} and {len(self._outputs)}; use process_all()")
+        return Block.process(self, x, out)
+
+    def prepare_all(self, channels, dtype="float32"):
+        """Compile for inputs of the given channel counts (one per input) ahead of streaming."""
+        cdef int dt = DT_F32 if np.dtype(dtype) == np.float32 else DT_F64
+        channels = [int(c) for c in channels]
+        if self._ready:
+            return self
+        if len(channels) != len(self._inputs):
+            raise ValueError(f"Graph: expected {len(self._inputs)} channel counts, got {len(channels)}")
+        self._compile(channels, dt)
+        self._in_ch = channels[0]
+        self._out_ch = self._och[self._out_step[0]]
+        self._ready = True
+        return self
+
+    def process_all(self, *inputs):
+        """Push one chunk into every input; return the chunk of every output (a list).
+
+        Parameters
+        ----------
+        *inputs : array_like
+            One chunk per graph input, all with the same number of frames.
+        """
+        cdef Py_ssize_t i, frames
+        cdef const void* ins[64]
+        cdef void* outs[64]
+        cdef Py_ssize_t counts[64]
+        cdef Py_ssize_t written[64]
+        if len(inputs) != len(self._inputs):
+            raise ValueError(f"Graph: expected {len(self._inputs)} input chunks, got {len(inputs)}")
+        if len(self._inputs) > 64 or len(self._outputs) > 64:
+            raise ValueError("Graph: process_all handles at most 64 inputs and outputs")
+        arrays = [self._as_chunk(x) for x in inputs]
+        dt = self._dtype if self._ready else (DT_F32 if arrays[0].dtype == np.float32 else DT_F64)
+        arrays = [np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64) for a in arrays]
+        frames = arrays[0].shape[0]
+        if any(a.shape[0] != frames for a in arrays):
+            raise ValueError(f"Graph: expected input chunks of equal length, got {[a.shape[0] for a in arrays]}")
+        chs = [1 if a.ndim == 1 else a.shape[1] for a in arrays]
+        if self._ready:
+            for i in range(len(chs)):
+                if chs[i] != self._gin_ch[i]:
+                    raise ChannelMismatchError(
+                        f"Graph: input {self._inputs[i].name} has {chs[i]} channels but this stream "
+                        f"has {self._gin_ch[i]}; got shape {arrays[i].shape}")
+        else:
+            self.prepare_all(chs, "float32" if dt == DT_F32 else "float64")
+        for i, a in enumerate(arrays):
+            ins[i] = cnp.PyArray_DATA(<cnp.ndarray>a)
+        with nogil:
+            self._count_outputs(frames, counts)
+        one_d = all(a.ndim == 1 for a in arrays)
+        dtype = np.float32 if self._f32 else np.float64
+        results = []
+        for i in range(self._nout_graph):
+            och = self._och[self._out_step[i]]
+            shape = (counts[i], och)
+            if one_d and och == 1:
+                shape = (counts[i],)
+            y = np.empty(shape, dtype=dtype)
+            results.append(y)
+            outs[i] = cnp.PyArray_DATA(<cnp.ndarray>y)
+        self._layout_1d = one_d
+        with nogil:
+            self._run_graph(ins, frames, outs, written)
+        return results
+
+    def flush_all(self):
+        """End the stream: every output's held-back frames (a list), then reset.
+
+        Each node's held-back output is pushed through the nodes after it,
+        so blocks whose tail is not plain zeros (edge fits) flush correctly.
+        """
+        if not self._ready:
+            return [np.zeros(0) for _ in self._outputs]
+        dtype = np.float32 if self._f32 else np.float64
+        pending = {}
+        for st in self._steps:
+            ins = []
+            for src in st.sources:
+                if isinstance(src, builder.Step) and src.block is None:
+                    ins.append(np.zeros((0, self._gin_ch[src.sources[0]]), dtype=dtype))
+                else:
+                    ins.append(pending[id(src)])
+            b = st.block
+            och = (<Block>b)._out_ch
+            head = None
+            if any(i.shape[0] for i in ins):
+                head = b.process(*ins) if isinstance(b, Combiner) else b.process(ins[0])
+            tail = b.flush()
+            parts = [tail.reshape(-1, och)] if head is None else [head.reshape(-1, och), tail.reshape(-1, och)]
+            pending[id(st)] = np.concatenate(parts).astype(dtype, copy=False)
+        out = []
+        for o in (self._steps[self._out_step[i]] for i in range(self._nout_graph)):
+            y = pending[id(o)]
+            out.append(y.reshape(-1) if (self._layout_1d and y.shape[1] == 1) else y)
+        return out
+
+    def flush(self):
+        """End the stream: the held-back output of the (single) output, then reset."""
+        if not self._ready:
+            return np.zeros(0)
+        return self.flush_all()[0]
+
+    def stats(self):
+        """Per-node counters: calls, frames and time (with ``profile=True``).
+
+        Returns
+        -------
+        dict
+            ``{node name: {"calls", "frames", "seconds", "us_per_call"}}``.
+        """
+        out = {}
+        if not self._ready:
+            return out
+        for k, st in enumerate(self._steps):
+            calls = self._calls[k]
+            out[st.name] = {
+                "calls": int(calls),
+                "frames": int(self._frames[k]),
+                "seconds": self._ns[k] * 1e-9,
+                "us_per_call": (self._ns[k] / calls / 1e3) if calls else 0.0,
+            }
+        return out
+
+
+cdef class Parallel(Graph):
+    """Branches fed the same input, aligned by latency and combined.
+
+    Parameters
+    ----------
+    *branches : Block
+        Each branch is a block (a chain built with ``>>`` is one).
+    combine : {"sum", "concat"}, optional
+        Sum the branches (equal channel counts, or mono broadcast), or stack
+        their channels in order.
+
+    Notes
+    -----
+    Latency: the largest branch latency (shorter branches are delayed to
+    match).  Offline equivalent: ``sum(branch(x))`` or
+    ``np.concatenate([branch(x) ...], axis=1)`` of the aligned branches.
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> p = sd.Parallel(sd.Gain(1.0), sd.Gain(10.0))
+    >>> p.process(np.array([1.0, 2.0]))
+    array([11., 22.])
+    """
+
+    cdef readonly str combine
+
+    def __init__(self, *branches, combine="sum"):
+        from streamdsp._blocks._combine import Add, Concatenate
+        super().__init__()
+        if not branches:
+            raise TypeError("Parallel: expected at least one branch")
+        if combine not in ("sum", "concat"):
+            raise ValueError(f"Parallel: expected combine 'sum' or 'concat', got {combine!r}")
+        x = self.input()
+        outs = [self.add(b, x) for b in branches]
+        joiner = Add(len(outs)) if combine == "sum" else Concatenate(len(outs))
+        self.output(self.add(joiner, *outs, name="combine"))
+        self.combine = combine
+
+    def __repr__(self):
+        branches = [repr(n.block) for n in self._nodes if n.block is not None and n.name != "combine"]
+        return f"<Parallel combine={self.combine!r} latency={self.latency} [{', '.join(branches)}]>"
