@@ -30,7 +30,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         base = ours[0]
         t0 = base.stats.median
         frames = base.extra_info.get("frames")
+        calls = base.extra_info.get("calls", 1)
         line = f"{group}: streamdsp {t0 * 1e6:.3f} us"
+        if calls > 1:
+            line += f" = {t0 / calls * 1e6:.3f} us per call"
         if frames:
             line += f" ({frames / t0 / 1e6:.1f} Msamples/s per channel)"
         tr.write_line(line)

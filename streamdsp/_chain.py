@@ -1,0 +1,327 @@
+"""Parse the ``--chain`` syntax of the command line into a Pipeline.
+
+A chain is blocks separated by ``|``, each ``name:arg,arg,...``; whitespace
+around names, arguments and ``|`` is ignored, and names are case-insensitive::
+
+    gain:0.5 | delay:480 | fir:taps.npy
+    convolver:hall.wav | gain:-6dB
+    butter:4,200-4000,bandpass | savgol:31,3
+
+Every element is checked, and every file it names is read, before the
+chain is returned, so that a bad chain fails before any output is written.
+Errors are :class:`~streamdsp.ChainSyntaxError` (a ``ValueError``) naming the
+element by position and text, and saying why::
+
+    chain element 2 of 2 'gian:0.5': unknown block 'gian'; expected one of
+    butter, convolver, delay, fir, gain, savgol
+"""
+
+import math
+import os
+import re
+import warnings
+
+import numpy as np
+
+import streamdsp as _sd
+from streamdsp._errors import ChainSyntaxError
+
+__all__ = ["parse_chain", "chain_help", "BLOCKS"]
+
+
+class _ArgError(Exception):
+    """Why one element is bad; :func:`parse_chain` adds which element it is."""
+
+
+# ---------------------------------------------------------------------------
+# argument helpers
+
+def _count(name, args, usage, least, most=None):
+    most = least if most is None else most
+    if not least <= len(args) <= most:
+        want = str(least) if least == most else f"{least} to {most}"
+        got = f"{len(args)}: {','.join(args)!r}" if args else "none"
+        raise _ArgError(f"{name}: expected {want} argument{'s' if most != 1 else ''} "
+                        f"({usage}), got {got}")
+
+
+def _number(name, what, text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise _ArgError(f"{name}: expected {what} to be a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise _ArgError(f"{name}: expected {what} to be finite, got {text!r}")
+    return v
+
+
+def _integer(name, what, text, minimum):
+    try:
+        v = int(text)
+    except ValueError:
+        raise _ArgError(f"{name}: expected {what} to be a whole number, got {text!r}") from None
+    if v < minimum:
+        raise _ArgError(f"{name}: expected {what} >= {minimum}, got {text!r}")
+    return v
+
+
+def _existing_file(name, text):
+    path = os.path.expanduser(text)
+    if not path:
+        raise _ArgError(f"{name}: expected a file name, got nothing")
+    if not os.path.exists(path):
+        raise _ArgError(f"{name}: expected an existing file, got {text!r} "
+                        f"(not found; relative to {os.getcwd()!r})")
+    if os.path.isdir(path):
+        raise _ArgError(f"{name}: expected a file, got the directory {text!r}")
+    return path
+
+
+def _load_npy(name, path):
+    try:
+        a = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise _ArgError(f"{name}: expected a .npy array file, got {path!r} ({e})") from None
+    if not isinstance(a, np.ndarray):  # an .npz archive
+        raise _ArgError(f"{name}: expected a .npy array file, got the archive {path!r}")
+    return a
+
+
+def _load_ir(name, path, samplerate):
+    """An impulse response from an audio file (libsndfile) or a .npy array."""
+    if path.lower().endswith(".npy"):
+        return _load_npy(name, path)
+    import soundfile
+
+    try:
+        ir, ir_rate = soundfile.read(path, dtype="float64", always_2d=False)
+    except Exception as e:  # soundfile raises LibsndfileError/RuntimeError/TypeError
+        raise _ArgError(f"{name}: expected an audio file or a .npy array, got {path!r} ({e})") from None
+    if samplerate is not None and ir_rate != samplerate:
+        warnings.warn(f"{name}: the impulse response {path!r} is at {ir_rate} Hz but the "
+                      f"stream is at {samplerate:g} Hz; it is applied sample for sample, "
+                      f"so it will sound {'shorter' if ir_rate > samplerate else 'longer'}",
+                      stacklevel=3)
+    return ir
+
+
+def _check_coefficients(name, what, a, channels):
+    if a.ndim not in (1, 2):
+        raise _ArgError(f"{name}: expected {what} of shape (n,) or (n, channels), got shape {a.shape}")
+    if a.ndim == 2 and channels is not None and a.shape[1] != channels:
+        raise _ArgError(f"{name}: expected {what} for {channels} channel{'s' if channels != 1 else ''} "
+                        f"(shape (n, {channels})) to match the input, got shape {a.shape}")
+
+
+def _build(name, cls, *args, **kwargs):
+    """``cls(*args)``, with the block's own ValueError/TypeError as an _ArgError."""
+    try:
+        return cls(*args, **kwargs)
+    except (TypeError, ValueError) as e:
+        msg = str(e)
+        raise _ArgError(msg if msg.lower().startswith(name) else f"{name}: {msg}") from None
+
+
+# ---------------------------------------------------------------------------
+# one builder per block name: builder(args, samplerate, channels) -> Block
+
+def _gain(args, samplerate, channels):
+    _count("gain", args, "G", 1)
+    text = args[0]
+    m = re.fullmatch(r"(.*?)\s*db", text, flags=re.IGNORECASE)
+    if m:
+        db = _number("gain", "the gain in dB", m.group(1))
+        return _build("gain", _sd.Gain, 10.0 ** (db / 20.0))
+    try:
+        g = float(text)
+    except ValueError:
+        raise _ArgError(f"gain: expected G to be a number (0.5) or a level in dB (-6dB), "
+                        f"got {text!r}") from None
+    if not math.isfinite(g):
+        raise _ArgError(f"gain: expected G to be finite, got {text!r}")
+    return _build("gain", _sd.Gain, g)
+
+
+def _delay(args, samplerate, channels):
+    _count("delay", args, "N samples", 1)
+    return _build("delay", _sd.Delay, _integer("delay", "N (samples)", args[0], 0))
+
+
+def _fir(args, samplerate, channels):
+    path = _existing_file("fir", ",".join(args))
+    taps = _load_npy("fir", path)
+    _check_coefficients("fir", "taps", taps, channels)
+    return _build("fir", _sd.FIR, taps)
+
+
+def _convolver(args, samplerate, channels):
+    path = _existing_file("convolver", ",".join(args))
+    ir = _load_ir("convolver", path, samplerate)
+    _check_coefficients("convolver", "an impulse response", ir, channels)
+    Convolver = getattr(_sd, "Convolver", None)
+    if Convolver is not None:
+        return _build("convolver", Convolver, ir)
+    # Same offline result as Convolver (fftconvolve(x, ir)[:len(x)] is
+    # lfilter(ir, 1, x)); only the latency differs (block_size here).
+    return _build("convolver", _sd.FIR, ir, method="fft")
+
+
+def _savgol(args, samplerate, channels):
+    _count("savgol", args, "WINDOW,ORDER", 2)
+    window = _integer("savgol", "WINDOW (window_length)", args[0], 1)
+    order = _integer("savgol", "ORDER (polyorder)", args[1], 0)
+    if order >= window:
+        raise _ArgError(f"savgol: expected ORDER < WINDOW, got ORDER={order}, WINDOW={window}")
+    SavitzkyGolay = getattr(_sd, "SavitzkyGolay", None)
+    if SavitzkyGolay is None:
+        # An FIR of savgol_coeffs taps is not a substitute: it reports latency
+        # 0 while delaying by window // 2, and it has none of the edge modes.
+        raise _ArgError("savgol: not available yet in this version of streamdsp "
+                        "(it needs streamdsp.SavitzkyGolay)")
+    return _build("savgol", SavitzkyGolay, window, order)
+
+
+_BTYPES = ("lowpass", "highpass", "bandpass", "bandstop")
+
+
+def _butter(args, samplerate, channels):
+    usage = "ORDER,CUTOFF_HZ[,btype], band cutoffs as LOW-HIGH"
+    _count("butter", args, usage, 2, 3)
+    order = _integer("butter", "ORDER", args[0], 1)
+    band = re.fullmatch(r"\s*([^-\s][^-]*?)\s*-\s*(\S.*?)\s*", args[1])
+    if len(args) == 3:
+        btype = args[2].lower()
+        if btype not in _BTYPES:
+            raise _ArgError(f"butter: expected btype in {', '.join(_BTYPES)}, got {args[2]!r}")
+    else:
+        btype = "bandpass" if band else "lowpass"
+    if btype in ("bandpass", "bandstop"):
+        if not band:
+            raise _ArgError(f"butter: expected the {btype} cutoff as LOW-HIGH in Hz "
+                            f"(e.g. 300-3400), got {args[1]!r}")
+        cutoff = (_number("butter", "LOW", band.group(1)), _number("butter", "HIGH", band.group(2)))
+        if not 0 < cutoff[0] < cutoff[1]:
+            raise _ArgError(f"butter: expected 0 < LOW < HIGH, got {args[1]!r}")
+    else:
+        if band:
+            raise _ArgError(f"butter: expected one cutoff in Hz for a {btype}, got the range "
+                            f"{args[1]!r} (a range needs btype bandpass or bandstop)")
+        cutoff = _number("butter", "CUTOFF_HZ", args[1])
+        if cutoff <= 0:
+            raise _ArgError(f"butter: expected CUTOFF_HZ > 0, got {args[1]!r}")
+    if samplerate is None:
+        raise _ArgError("butter: needs the sample rate to design the filter, and none was given")
+    nyquist = samplerate / 2.0
+    if max(np.atleast_1d(cutoff)) >= nyquist:
+        raise _ArgError(f"butter: expected cutoffs below the Nyquist frequency "
+                        f"({nyquist:g} Hz at {samplerate:g} Hz), got {args[1]!r}")
+    LTISystem = getattr(_sd, "LTISystem", None)
+    if LTISystem is None:
+        raise _ArgError("butter: not available until LTISystem lands "
+                        "(it needs streamdsp.LTISystem)")
+    from scipy.signal import butter
+
+    sos = butter(order, cutoff, btype=btype, output="sos", fs=samplerate)
+    return _build("butter", LTISystem.from_sos, sos)
+
+
+#: name -> (usage, one-line description, builder)
+BLOCKS = {
+    "gain": ("gain:G", "multiply by G (linear, or in dB: gain:-6dB)", _gain),
+    "delay": ("delay:N", "delay by N samples", _delay),
+    "fir": ("fir:TAPS.npy", "FIR filter with the taps in a .npy file, shape (n,) or (n, channels)",
+            _fir),
+    "convolver": ("convolver:IR_FILE", "convolve with an impulse response "
+                  "(any audio file libsndfile reads, or .npy)", _convolver),
+    "savgol": ("savgol:WINDOW,ORDER", "Savitzky-Golay smoother", _savgol),
+    "butter": ("butter:ORDER,CUTOFF_HZ[,btype]", "Butterworth filter; btype lowpass (default), "
+               "highpass, bandpass or bandstop; band cutoffs as LOW-HIGH", _butter),
+}
+
+
+def chain_help():
+    """The chain syntax and the blocks it knows, as text for ``--help``."""
+    import textwrap
+
+    width = max(len(u) for u, _, _ in BLOCKS.values())
+    lines = ["A chain is blocks separated by '|', each name:arg,arg,...  Blocks:"]
+    for usage, text, _ in BLOCKS.values():
+        lines += textwrap.wrap(text, 78, initial_indent=f"  {usage:<{width}}  ",
+                               subsequent_indent=" " * (width + 4))
+    return "\n".join(lines)
+
+
+def parse_chain(text, samplerate=None, channels=None):
+    """Build the Pipeline a chain description names.
+
+    Parameters
+    ----------
+    text : str
+        Blocks separated by ``|``, each ``name:arg,arg,...``, for example
+        ``"fir:taps.npy | gain:-6dB"``.  Whitespace is ignored around names,
+        arguments and ``|``; names are case-insensitive.  Known blocks:
+        ``gain:G`` (linear, or ``-6dB``), ``delay:N``, ``fir:TAPS.npy``,
+        ``convolver:IR_FILE``, ``savgol:WINDOW,ORDER``,
+        ``butter:ORDER,CUTOFF_HZ[,btype]``.
+    samplerate : float, optional
+        Sample rate of the stream, needed by blocks designed in Hz
+        (``butter``).
+    channels : int, optional
+        Channel count of the stream, if known: files of 2-D coefficients
+        (``fir``, ``convolver``) must then have that many columns.
+
+    Returns
+    -------
+    Pipeline
+        One block per element, in order.
+
+    Raises
+    ------
+    ChainSyntaxError
+        For the first bad element: ``"chain element <i> of <n> '<text>':
+        <why>"``.  The exception also has ``position`` (1-based),
+        ``element`` (its text) and ``reason`` attributes.
+
+    Examples
+    --------
+    >>> from streamdsp._chain import parse_chain
+    >>> parse_chain("gain:0.5 | delay:2")
+    <Pipeline with 2 blocks: [<Gain g=0.5 latency=0>, <Delay samples=2 latency=0>]>
+    >>> parse_chain("gian:0.5")
+    Traceback (most recent call last):
+    ...
+    streamdsp._errors.ChainSyntaxError: chain element 1 of 1 'gian:0.5': unknown block 'gian'; expected one of butter, convolver, delay, fir, gain, savgol
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_chain: expected the chain as a str, got {type(text).__name__} {text!r:.60}")
+    if samplerate is not None:
+        samplerate = float(samplerate)
+        if not samplerate > 0:
+            raise ValueError(f"parse_chain: expected samplerate > 0, got {samplerate!r}")
+    if not text.strip():
+        raise ChainSyntaxError("chain: expected at least one block (name:arg,...), got an empty chain")
+    elements = text.split("|")
+    n = len(elements)
+    blocks = []
+    for i, raw in enumerate(elements, start=1):
+        element = raw.strip()
+        try:
+            blocks.append(_parse_element(element, samplerate, channels))
+        except _ArgError as e:
+            err = ChainSyntaxError(f"chain element {i} of {n} {element!r}: {e}")
+            err.position, err.element, err.reason = i, element, str(e)
+            raise err from None
+    return _sd.Pipeline(*blocks)
+
+
+def _parse_element(element, samplerate, channels):
+    if not element:
+        raise _ArgError("expected a block (name:arg,...), got nothing (an extra '|'?)")
+    name, colon, rest = element.partition(":")
+    name = name.strip().lower()
+    if name not in BLOCKS:
+        raise _ArgError(f"unknown block {name!r}; expected one of {', '.join(sorted(BLOCKS))}")
+    args = [a.strip() for a in rest.split(",")] if rest.strip() else []
+    if any(not a for a in args) and name not in ("fir", "convolver"):
+        raise _ArgError(f"{name}: expected {BLOCKS[name][0]}, got an empty argument in {rest.strip()!r}")
+    return BLOCKS[name][2](args, samplerate, channels)
