@@ -27,9 +27,18 @@ C_SOURCES = {
     "streamdsp._core._fft": ["streamdsp/_src/sd_fft.c"],
     "streamdsp._core._partconv": ["streamdsp/_src/sd_fft.c"],
     "streamdsp._blocks._fir": ["streamdsp/_src/sd_fir.c"],
+    "streamdsp._blocks._mixing": ["streamdsp/_src/sd_mix.c"],
+    "streamdsp._blocks._multirate": ["streamdsp/_src/sd_multirate.c"],
+    "streamdsp._blocks._lti": ["streamdsp/_src/sd_sos.c"],
+    "streamdsp._blocks._savgol": ["streamdsp/_src/sd_fir.c"],
+    "streamdsp._blocks._correlator": ["streamdsp/_src/sd_fft.c", "streamdsp/_src/sd_fir.c"],
+    "streamdsp._blocks._delayest": ["streamdsp/_src/sd_fft.c"],
 }
 
-compile_args = ["-O3", "-fno-math-errno", "-std=c11"] if os.name != "nt" else ["/O2"]
+# -std=c11 turns off floating-point contraction, which would leave the
+# x86-64-v3/v4 clones without FMA: ask for it back explicitly.
+compile_args = (["-O3", "-fno-math-errno", "-std=c11", "-ffp-contract=fast"]
+                if os.name != "nt" else ["/O2"])
 macros = [("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")]
 if NATIVE:
     compile_args.append("-march=native")

@@ -158,12 +158,7 @@ def _convolver(args, samplerate, channels):
     path = _existing_file("convolver", ",".join(args))
     ir = _load_ir("convolver", path, samplerate)
     _check_coefficients("convolver", "an impulse response", ir, channels)
-    Convolver = getattr(_sd, "Convolver", None)
-    if Convolver is not None:
-        return _build("convolver", Convolver, ir)
-    # Same offline result as Convolver (fftconvolve(x, ir)[:len(x)] is
-    # lfilter(ir, 1, x)); only the latency differs (block_size here).
-    return _build("convolver", _sd.FIR, ir, method="fft")
+    return _build("convolver", _sd.Convolver, ir)
 
 
 def _savgol(args, samplerate, channels):
@@ -172,13 +167,7 @@ def _savgol(args, samplerate, channels):
     order = _integer("savgol", "ORDER (polyorder)", args[1], 0)
     if order >= window:
         raise _ArgError(f"savgol: expected ORDER < WINDOW, got ORDER={order}, WINDOW={window}")
-    SavitzkyGolay = getattr(_sd, "SavitzkyGolay", None)
-    if SavitzkyGolay is None:
-        # An FIR of savgol_coeffs taps is not a substitute: it reports latency
-        # 0 while delaying by window // 2, and it has none of the edge modes.
-        raise _ArgError("savgol: not available yet in this version of streamdsp "
-                        "(it needs streamdsp.SavitzkyGolay)")
-    return _build("savgol", SavitzkyGolay, window, order)
+    return _build("savgol", _sd.SavitzkyGolay, window, order)
 
 
 _BTYPES = ("lowpass", "highpass", "bandpass", "bandstop")
@@ -215,14 +204,10 @@ def _butter(args, samplerate, channels):
     if max(np.atleast_1d(cutoff)) >= nyquist:
         raise _ArgError(f"butter: expected cutoffs below the Nyquist frequency "
                         f"({nyquist:g} Hz at {samplerate:g} Hz), got {args[1]!r}")
-    LTISystem = getattr(_sd, "LTISystem", None)
-    if LTISystem is None:
-        raise _ArgError("butter: not available until LTISystem lands "
-                        "(it needs streamdsp.LTISystem)")
     from scipy.signal import butter
 
     sos = butter(order, cutoff, btype=btype, output="sos", fs=samplerate)
-    return _build("butter", LTISystem.from_sos, sos)
+    return _build("butter", _sd.LTISystem.from_sos, sos)
 
 
 #: name -> (usage, one-line description, builder)

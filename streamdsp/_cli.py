@@ -164,30 +164,30 @@ def synth_reverb_ir(seconds=DEMO_REVERB_SECONDS, samplerate=DEMO_SAMPLERATE, wet
 
 def demo_chain(samplerate=DEMO_SAMPLERATE, cutoff_hz=DEMO_CUTOFF_HZ, numtaps=DEMO_NUMTAPS,
                reverb_seconds=DEMO_REVERB_SECONDS, gain=DEMO_GAIN):
-    """The demo's chain: a low-pass FIR, a convolution reverb, a gain.
+    """The demo's chain: hum removal, a low-pass FIR, a convolution reverb, a gain.
 
-    Returns ``(pipeline, description)``.  The reverb runs as an FFT FIR for
-    now; when ``streamdsp.Convolver`` lands, swap in
-    ``sd.Convolver(ir, block_size=256)`` (same result, lower latency), and
-    a ``sd.SavitzkyGolay`` smoother can join the chain here.
+    Returns ``(pipeline, description)``.  Every block is compiled and the
+    reverb has no latency (its first partition is computed directly).
 
     Examples
     --------
     >>> from streamdsp._cli import demo_chain
     >>> chain, text = demo_chain(samplerate=16000, numtaps=31, reverb_seconds=0.1)
     >>> text
-    'low-pass at 4000 Hz (31-tap FIR), 0.1 s convolution reverb (1600-tap FFT FIR), gain 1.25'
-    >>> [type(b).__name__ for b in chain], chain.latency == chain[1].block_size
-    (['FIR', 'FIR', 'Gain'], True)
+    'hum removal (80 Hz high-pass, 4th order), low-pass at 4000 Hz (31-tap FIR), 0.1 s convolution reverb (1600-tap Convolver, no latency), gain 1.25'
+    >>> [type(b).__name__ for b in chain], chain.latency
+    (['LTISystem', 'FIR', 'Convolver', 'Gain'], 0)
     """
-    from scipy.signal import firwin
+    from scipy.signal import butter, firwin
 
+    hum = sd.LTISystem.from_sos(butter(4, 80.0, btype="highpass", output="sos", fs=samplerate))
     lowpass = sd.FIR(firwin(numtaps, cutoff_hz, fs=samplerate), method="direct")
     ir = synth_reverb_ir(reverb_seconds, samplerate)
-    reverb = sd.FIR(ir, method="fft")
-    chain = lowpass >> reverb >> sd.Gain(gain)
-    description = (f"low-pass at {cutoff_hz:g} Hz ({numtaps}-tap FIR), "
-                   f"{reverb_seconds:g} s convolution reverb ({len(ir)}-tap FFT FIR), "
+    reverb = sd.Convolver(ir, block_size=256)
+    chain = hum >> lowpass >> reverb >> sd.Gain(gain)
+    description = (f"hum removal (80 Hz high-pass, 4th order), "
+                   f"low-pass at {cutoff_hz:g} Hz ({numtaps}-tap FIR), "
+                   f"{reverb_seconds:g} s convolution reverb ({len(ir)}-tap Convolver, no latency), "
                    f"gain {gain:g}")
     return chain, description
 
@@ -471,14 +471,25 @@ def cmd_live(args):
     try:
         with AudioStream(chain, samplerate=args.samplerate, blocksize=args.blocksize,
                          device=args.device) as stream:
-            print(f"streamdsp live: {chain!r}; press Ctrl-C to stop", file=sys.stderr)
+            where = "C callback, no GIL" if stream.gil_free else "Python callback (needs the GIL)"
+            lat_in, lat_out = stream.latency
+            print(f"streamdsp live: {chain!r}; {stream.samplerate:g} Hz, blocksize "
+                  f"{stream.blocksize}, channels {stream.channels[0]} in / {stream.channels[1]} out, "
+                  f"{where}; latency {lat_in * 1e3:.1f} ms in + {lat_out * 1e3:.1f} ms out + "
+                  f"{stream.graph_latency} frames of graph; press Ctrl-C to stop", file=sys.stderr)
+            keys = ("callbacks", "frames", "xruns", "mean_callback_s", "max_callback_s", "period_s")
             while True:
                 time.sleep(1.0)
-                print(_format_stats(stream.stats()), flush=True)
+                stats = stream.stats()
+                print(_format_stats({k: stats[k] for k in keys if stats.get(k) is not None}),
+                      flush=True)
+                if not stream.active:
+                    break
+        return _fail(cmd, "the audio stream stopped on its own (device gone?)", 1)
     except KeyboardInterrupt:
         return 0
     except sd.PortAudioMissingError as e:
-        return _fail(cmd, f"{_PORTAUDIO_HINT} ({e})", 1)
+        return _fail(cmd, e, 1)
     except Exception as e:
         return _fail(cmd, f"{type(e).__name__}: {e}", 1)
 

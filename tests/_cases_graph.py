@@ -4,7 +4,7 @@ import numpy as np
 from scipy import signal
 
 import streamdsp as sd
-from conftest import Case
+from _support import Case
 
 H1 = np.random.default_rng(11).standard_normal(90)
 H2 = np.random.default_rng(12).standard_normal(15)

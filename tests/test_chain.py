@@ -116,20 +116,12 @@ def test_convolver_warns_when_the_ir_has_another_samplerate(tmp_path):
         parse_chain(f"convolver:{tmp_path / 'ir.wav'}", samplerate=48000)
 
 
-@pytest.mark.skipif(not hasattr(sd, "SavitzkyGolay"), reason="SavitzkyGolay not in streamdsp yet")
 def test_savgol_matches_savgol_filter():
     (sg,) = parse_chain("savgol:11,3")
     x = RNG.standard_normal(400)
     np.testing.assert_allclose(aligned(sg, x), signal.savgol_filter(x, 11, 3), atol=1e-10)
 
 
-@pytest.mark.skipif(hasattr(sd, "SavitzkyGolay"), reason="SavitzkyGolay exists")
-def test_savgol_says_it_is_not_available_yet():
-    with pytest.raises(ChainSyntaxError, match=r"savgol: not available yet"):
-        parse_chain("savgol:11,3")
-
-
-@pytest.mark.skipif(not hasattr(sd, "LTISystem"), reason="LTISystem not in streamdsp yet")
 @pytest.mark.parametrize("text, args", [
     ("butter:4,1000", (4, 1000.0, "lowpass")),
     ("butter:2,500,highpass", (2, 500.0, "highpass")),
@@ -144,48 +136,13 @@ def test_butter_matches_sosfilt(text, args):
     np.testing.assert_allclose(aligned(bw, x), signal.sosfilt(sos, x), rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.skipif(hasattr(sd, "LTISystem"), reason="LTISystem exists")
-def test_butter_says_it_waits_for_ltisystem():
-    with pytest.raises(ChainSyntaxError, match="butter: not available until LTISystem lands"):
-        parse_chain("butter:4,1000", samplerate=48000)
-
-
-def test_butter_designs_sos_for_ltisystem_from_sos(monkeypatch):
-    """Until LTISystem lands: the design handed to LTISystem.from_sos is scipy's."""
-    calls = []
-
-    class FakeLTISystem:
-        @staticmethod
-        def from_sos(sos):
-            calls.append(np.asarray(sos))
-            return sd.Gain(1.0)
-
-    monkeypatch.setattr(sd, "LTISystem", FakeLTISystem, raising=False)
-    parse_chain("butter:4,1000 | butter:3,300-3400 | butter:2,500,highpass", samplerate=16000)
-    expected = [signal.butter(4, 1000, output="sos", fs=16000),
-                signal.butter(3, (300, 3400), btype="bandpass", output="sos", fs=16000),
-                signal.butter(2, 500, btype="highpass", output="sos", fs=16000)]
-    assert len(calls) == 3
-    for got, want in zip(calls, expected):
-        np.testing.assert_array_equal(got, want)
-
-
-def test_savgol_and_convolver_use_the_blocks_once_they_exist(monkeypatch, tmp_path):
-    made = {}
-
-    def fake(name):
-        def make(*args, **kwargs):
-            made[name] = (args, kwargs)
-            return sd.Gain(1.0)
-        return make
-
-    monkeypatch.setattr(sd, "SavitzkyGolay", fake("savgol"), raising=False)
-    monkeypatch.setattr(sd, "Convolver", fake("convolver"), raising=False)
-    ir = np.array([1.0, 0.5, 0.25])
+def test_convolver_is_the_partitioned_convolver(tmp_path):
+    ir = np.random.default_rng(9).standard_normal(700)
     np.save(tmp_path / "ir.npy", ir)
-    parse_chain(f"savgol:31,3 | convolver:{tmp_path / 'ir.npy'}")
-    assert made["savgol"] == ((31, 3), {})
-    np.testing.assert_array_equal(made["convolver"][0][0], ir)
+    (conv,) = parse_chain(f"convolver:{tmp_path / 'ir.npy'}")
+    assert isinstance(conv, sd.Convolver) and conv.latency == 0
+    x = RNG.standard_normal(2000)
+    np.testing.assert_allclose(aligned(conv, x), signal.fftconvolve(x, ir)[:2000], atol=1e-10)
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import (CASES, assert_close_to_peak, case_tolerance, expected_stream, signal_for,
+from _support import (CASES, assert_close_to_peak, case_tolerance, expected_stream, signal_for,
                       stream)
 
 LAYOUTS = [0, 1, 2]  # 0: (n,), 1: (n, 1), 2: (n, 2)

@@ -5,7 +5,7 @@ import pytest
 from scipy import signal
 
 import streamdsp as sd
-from conftest import assert_close_to_peak, stream
+from _support import assert_close_to_peak, stream
 
 
 def test_dry_wet_of_a_latency_256_path_lines_up_sample_for_sample():

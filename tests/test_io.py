@@ -6,7 +6,7 @@ import soundfile
 from scipy import signal
 
 import streamdsp as sd
-from conftest import assert_close_to_peak
+from _support import assert_close_to_peak
 
 SPEECH = "/usr/share/sounds/alsa/Front_Center.wav"   # Debian alsa-utils, 48 kHz PCM_16
 

@@ -5,7 +5,7 @@ import pytest
 from scipy import signal
 
 import streamdsp as sd
-from conftest import assert_close_to_peak, stream
+from _support import assert_close_to_peak, stream
 
 
 def test_rshift_builds_a_flat_pipeline_whose_latency_is_the_sum():

@@ -191,17 +191,25 @@ cdef class Block:
 
     cdef object _check_out(self, object out, Py_ssize_t frames, bint one_d):
         cdef str name = type(self).__name__
-        cdef tuple got
+        cdef cnp.ndarray o
+        cdef int nd = 1 if (one_d and self._out_ch == 1) else 2
+        # C-level checks first: out= must be the cheap path
+        if (cnp.PyArray_CheckExact(out)
+                and cnp.PyArray_TYPE(<cnp.ndarray>out) == _typenum(self._dtype)
+                and cnp.PyArray_NDIM(<cnp.ndarray>out) == nd
+                and cnp.PyArray_DIM(<cnp.ndarray>out, 0) == frames
+                and (nd == 1 or cnp.PyArray_DIM(<cnp.ndarray>out, 1) == self._out_ch)
+                and cnp.PyArray_ISCARRAY(<cnp.ndarray>out)):
+            return out
         cdef tuple want = (frames, self._out_ch)
-        if one_d and self._out_ch == 1:
+        if nd == 1:
             want = (frames,)
         if not cnp.PyArray_Check(out):
             raise TypeError(f"{name}: expected out to be a numpy array, got {type(out).__name__}")
-        cdef cnp.ndarray o = <cnp.ndarray>out
+        o = <cnp.ndarray>out
         if cnp.PyArray_TYPE(o) != _typenum(self._dtype):
             raise TypeError(f"{name}: expected out of dtype {_dtype_name(self._dtype)}, got {o.dtype}")
-        got = (<object>o).shape
-        if got != want:
+        if (<object>o).shape != want:
             raise ValueError(f"{name}: expected out of shape {want}, got {(<object>o).shape}")
         if not cnp.PyArray_IS_C_CONTIGUOUS(o) or not cnp.PyArray_ISWRITEABLE(o):
             raise ValueError(f"{name}: expected out to be a writeable C-contiguous array")

@@ -50,3 +50,64 @@ def fft_partition(ntaps, max_block=8192):
 def fir_method(ntaps):
     """``"direct"`` or ``"fft"``, whichever is estimated cheaper for ``ntaps``."""
     return "direct" if direct_cost(ntaps) <= fft_cost(ntaps, fft_partition(ntaps)) else "fft"
+
+
+def _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, max_block):
+    """Partition levels [(B, offset, length, slot_offset)] for one choice of knobs."""
+    lat = 0 if zero_latency else block_size
+    cur = block_size if zero_latency else 0
+    levels = []
+    B = block_size
+    start = cur
+    while cur < ntaps:
+        nb = B * ratio
+        if (nb <= max_block and (cur - start) // B >= k_min
+                and (cur + lat) % nb == 0 and cur + lat >= nb):
+            levels.append((B, start, cur - start, (start + lat - B) // B))
+            B, start = nb, cur
+            continue
+        cur += B
+    if ntaps > start:
+        levels.append((B, start, ntaps - start, (start + lat - B) // B))
+    return levels
+
+
+def convolver_cost(ntaps, block_size, zero_latency, levels):
+    """Estimated ns per output sample of a head plus partition levels."""
+    import math
+    cost = DIRECT_NS_FIXED + (DIRECT_NS_PER_TAP * min(block_size, ntaps) if zero_latency else 0.0)
+    for B, _, length, _ in levels:
+        nparts = -(-length // B)
+        cost += FFT_NS_FIXED + 2 * FFT_NS_PER_POINT_LOG * 2 * B * math.log2(2 * B) / B
+        cost += MAC_NS_PER_BIN * nparts
+    return cost
+
+
+def convolver_plan(ntaps, block_size, zero_latency=True, max_block=65536):
+    """The cheapest non-uniform partitioning of ``ntaps`` found by a small search.
+
+    Partitions grow by a ratio (2, 4 or 8) once ``k_min`` of them are in place
+    at a level and the next level's block lines up with its offset (a level of
+    block B can only start where offset + latency is a multiple of B, so that
+    its output falls due on a whole number of its blocks).  Uniform
+    partitioning is one of the candidates.
+
+    Returns
+    -------
+    levels : list of (block, offset, length, slot_offset)
+    cost : float
+        Estimated ns per sample.
+    """
+    best = None
+    for ratio in (2, 4, 8):
+        for k_min in (1, 2, 3, 4, 6, 8, 12, 16, 1 << 30):
+            mb = block_size
+            while True:
+                levels = _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, mb)
+                cost = convolver_cost(ntaps, block_size, zero_latency, levels)
+                if best is None or cost < best[1]:
+                    best = (levels, cost)
+                if mb * ratio > max_block:
+                    break
+                mb *= ratio
+    return best

@@ -10,6 +10,8 @@ cdef class PartitionedConvolution:
     cdef readonly Py_ssize_t block_size     # P: partition size = hop = latency
     cdef readonly Py_ssize_t nparts
     cdef readonly Py_ssize_t ntaps
+    cdef readonly Py_ssize_t slot_offset    # extra delay, in blocks, before partition 0
+    cdef Py_ssize_t _nslots                 # FDL slots: nparts + slot_offset
     cdef bint _f32
     cdef bint _shared                       # one filter for every channel
     cdef void* _plan                        # sd_fft_f32* or sd_fft_f64*
@@ -23,5 +25,7 @@ cdef class PartitionedConvolution:
     cdef Py_ssize_t _head  # FDL slot of the newest input spectrum
 
     cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
+    cdef Py_ssize_t run_add(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames, bint add) noexcept nogil
     cdef void reset(self) noexcept nogil
     cdef void _block(self) noexcept nogil

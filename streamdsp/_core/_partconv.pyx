@@ -33,13 +33,18 @@ cdef class PartitionedConvolution:
         Power of two >= 8.
     f32 : bool
         Compute in float32 (else float64).
+    slot_offset : int, optional
+        Delay the whole result by this many further blocks (the FDL keeps
+        that many more input spectra).  A non-uniformly partitioned
+        convolver uses it to place a segment of its filter at its offset.
     """
 
     def __cinit__(self, *args, **kwargs):
         self._plan = NULL
         self._H = self._fdl = self._inbuf = self._outbuf = self._acc = self._time = NULL
 
-    def __init__(self, taps, Py_ssize_t channels, Py_ssize_t block_size, bint f32):
+    def __init__(self, taps, Py_ssize_t channels, Py_ssize_t block_size, bint f32,
+                 Py_ssize_t slot_offset=0):
         cdef Py_ssize_t P = block_size, N = 2 * block_size, isz = 4 if f32 else 8
         cdef Py_ssize_t nsets, s, p
         cdef cnp.ndarray seg, re, im
@@ -51,6 +56,8 @@ cdef class PartitionedConvolution:
         self.block_size = P
         self.ntaps = taps.shape[0]
         self.nparts = (self.ntaps + P - 1) // P
+        self.slot_offset = slot_offset
+        self._nslots = self.nparts + slot_offset
         self._f32 = f32
         self._shared = taps.ndim == 1
         nsets = 1 if self._shared else channels
@@ -61,7 +68,7 @@ cdef class PartitionedConvolution:
         if self._plan == NULL:
             raise MemoryError(f"PartitionedConvolution: could not plan an FFT of {N} points")
         self._H = aligned_zeros(nsets * self.nparts * N * isz)
-        self._fdl = aligned_zeros(channels * self.nparts * N * isz)
+        self._fdl = aligned_zeros(channels * self._nslots * N * isz)
         self._inbuf = aligned_zeros(channels * N * isz)
         self._outbuf = aligned_zeros(channels * P * isz)
         self._acc = aligned_zeros(N * isz)
@@ -101,7 +108,7 @@ cdef class PartitionedConvolution:
 
     cdef void reset(self) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8, N = 2 * self.block_size
-        memset(self._fdl, 0, self.channels * self.nparts * N * isz)
+        memset(self._fdl, 0, self.channels * self._nslots * N * isz)
         memset(self._inbuf, 0, self.channels * N * isz)
         memset(self._outbuf, 0, self.channels * self.block_size * isz)
         self._pos = 0
@@ -109,6 +116,13 @@ cdef class PartitionedConvolution:
 
     cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         """Feed `frames` interleaved frames, write as many (lagging by P)."""
+        return self._run(x, y, frames, False)
+
+    cdef Py_ssize_t run_add(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        """As run, but add the output to what y holds."""
+        return self._run(x, y, frames, True)
+
+    cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames, bint add) noexcept nogil:
         cdef Py_ssize_t P = self.block_size, ch = self.channels, done = 0, m, c, i
         cdef const float* xf
         cdef float* yf
@@ -130,7 +144,12 @@ cdef class PartitionedConvolution:
                     outf = <float*>self._outbuf + c * P + self._pos
                     for i in range(m):
                         inf[i] = xf[i * ch]
-                        yf[i * ch] = outf[i]
+                    if add:
+                        for i in range(m):
+                            yf[i * ch] += outf[i]
+                    else:
+                        for i in range(m):
+                            yf[i * ch] = outf[i]
                 else:
                     xd = <const double*>x + done * ch + c
                     yd = <double*>y + done * ch + c
@@ -138,7 +157,12 @@ cdef class PartitionedConvolution:
                     outd = <double*>self._outbuf + c * P + self._pos
                     for i in range(m):
                         ind[i] = xd[i * ch]
-                        yd[i * ch] = outd[i]
+                    if add:
+                        for i in range(m):
+                            yd[i * ch] += outd[i]
+                    else:
+                        for i in range(m):
+                            yd[i * ch] = outd[i]
             self._pos += m
             done += m
             if self._pos == P:
@@ -157,10 +181,10 @@ cdef class PartitionedConvolution:
         cdef char* X
         cdef char* Hp
         self._head = self._head + 1
-        if self._head == self.nparts:
+        if self._head == self._nslots:
             self._head = 0
         for c in range(self.channels):
-            fdl = <char*>self._fdl + c * self.nparts * N * isz
+            fdl = <char*>self._fdl + c * self._nslots * N * isz
             hset = 0 if self._shared else c
             H = <char*>self._H + hset * self.nparts * N * isz
             inb = <char*>self._inbuf + c * N * isz
@@ -172,8 +196,10 @@ cdef class PartitionedConvolution:
                 sd_fft_f64_forward(<sd_fft_f64*>self._plan, <const double*>inb,
                                    <double*>X, <double*>(X + P * isz))
             memset(acc, 0, N * isz)
-            # partition p meets the input spectrum from p blocks ago
-            slot = self._head
+            # partition p meets the input spectrum from p + slot_offset blocks ago
+            slot = self._head - self.slot_offset
+            if slot < 0:
+                slot += self._nslots
             for p in range(self.nparts):
                 X = fdl + slot * N * isz
                 Hp = H + p * N * isz
@@ -185,7 +211,7 @@ cdef class PartitionedConvolution:
                     sd_fft_f64_mac(P, <double*>acc, <double*>(acc + P * isz),
                                    <const double*>X, <const double*>(X + P * isz),
                                    <const double*>Hp, <const double*>(Hp + P * isz))
-                slot = slot - 1 if slot > 0 else self.nparts - 1
+                slot = slot - 1 if slot > 0 else self._nslots - 1
             if self._f32:
                 sd_fft_f32_inverse(<sd_fft_f32*>self._plan, <const float*>acc,
                                    <const float*>(acc + P * isz), <float*>self._time)
