@@ -93,3 +93,54 @@ class FFTWUPOLS:
         self.inv()
         out[:] = self.tout[B:]
         return out
+
+
+class NumpyUPOLS:
+    """The textbook uniformly partitioned overlap-save with numpy.fft (partition = chunk)."""
+
+    def __init__(self, taps, block, dtype=np.float32):
+        taps = np.asarray(taps, dtype=np.float64)
+        self.B = block
+        self.P = -(-len(taps) // block)
+        padded = np.zeros(self.P * block)
+        padded[:len(taps)] = taps
+        H = np.fft.rfft(padded.reshape(self.P, block), n=2 * block, axis=1).T
+        cdt = np.complex64 if dtype == np.float32 else np.complex128
+        self.Hc = np.ascontiguousarray(H.conj().astype(cdt))
+        self.fdl = np.zeros((block + 1, self.P), dtype=cdt)
+        self.acc = np.zeros(block + 1, dtype=cdt)
+        self.acc2 = np.zeros(block + 1, dtype=cdt)
+        self.buf = np.zeros(2 * block, dtype=dtype)
+        self.head = 0
+
+    def process(self, x, out):
+        B, P = self.B, self.P
+        self.buf[:B] = self.buf[B:]
+        self.buf[B:] = x
+        self.head = (self.head - 1) % P
+        h = self.head
+        self.fdl[:, h] = np.fft.rfft(self.buf)
+        np.vecdot(self.Hc[:, :P - h], self.fdl[:, h:], out=self.acc)
+        if h:
+            np.vecdot(self.Hc[:, P - h:], self.fdl[:, :h], out=self.acc2)
+            self.acc += self.acc2
+        out[:] = np.fft.irfft(self.acc)[B:]
+        return out
+
+
+class ChunkedOAConvolve:
+    """scipy.signal.oaconvolve per chunk, the overlap carried by hand."""
+
+    def __init__(self, taps, dtype=np.float32):
+        from scipy import signal
+        self._oa = signal.oaconvolve
+        self.taps = np.asarray(taps, dtype=dtype)
+        self.tail = np.zeros(len(taps) - 1, dtype=dtype)
+
+    def process(self, x, out):
+        full = self._oa(x, self.taps)
+        n = len(x)
+        full[:len(self.tail)] += self.tail
+        out[:] = full[:n]
+        self.tail = full[n:]
+        return out
