@@ -5,6 +5,8 @@ count is still a ``ValueError``, a stream that cannot be opened still a
 ``RuntimeError``.
 """
 
+import queue
+
 
 class StreamDSPError(Exception):
     """Base class of every error streamdsp raises on purpose."""
@@ -24,3 +26,7 @@ class ChainSyntaxError(StreamDSPError, ValueError):
 
 class PortAudioMissingError(StreamDSPError, OSError):
     """The PortAudio library is not installed, so live audio cannot run."""
+
+
+class QueueFullError(StreamDSPError, queue.Full):
+    """``Runner.push`` found the queue full (``overflow="raise"``, or a ``timeout`` ran out)."""

@@ -97,3 +97,10 @@ def test_nothing_follows_a_sink_or_feeds_a_source():
         sd.ArraySink() >> sd.Gain(1.0)
     with pytest.raises(TypeError, match="starts a flow"):
         sd.Gain(1.0) >> sd.ArraySource(np.ones(2))
+
+
+def test_run_tells_a_ring_buffer_the_rate_it_receives():
+    ring = sd.RingBuffer(1.0)          # one second, rate unknown until the flow runs
+    src = sd.ArraySource(np.arange(100.0), chunk_size=10, samplerate=50)
+    sd.run(src >> sd.Downsample(2) >> ring)
+    np.testing.assert_array_equal(ring.read(), np.arange(50.0, 100.0, 2.0))   # 25 frames at 25 Hz

@@ -177,6 +177,13 @@ cdef class Graph(Block):
         steps, outs = builder.plan(self._inputs, self._outputs)
         return builder.whole_latency(outs[0])
 
+    @property
+    def decimation(self):
+        """Input frames per frame of output 0 (1 unless the graph lowers the rate)."""
+        builder.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = builder.plan(self._inputs, self._outputs)
+        return int(outs[0].rate)
+
     def to_dot(self):
         """The graph as Graphviz ``dot`` text, latencies and alignment delays shown."""
         return builder.to_dot(self._nodes, self._outputs)

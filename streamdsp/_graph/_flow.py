@@ -132,6 +132,10 @@ def run(flow, progress=False):
         raise TypeError("run: expected a flow that starts with a source, e.g. sd.FileSource(path) >> ...")
     sink = flow.sink if flow.sink is not None else ArraySink()
     chain = flow.blocks[0] if len(flow.blocks) == 1 else Pipeline(*flow.blocks)
+    if flow.source.samplerate:
+        # sinks that need the rate of what they receive (RingBuffer) get it
+        from streamdsp._graph._runner import _offer_samplerate
+        _offer_samplerate(sink, flow.source.samplerate / (chain.decimation if flow.blocks else 1))
     bar = None
     if progress:
         from tqdm.auto import tqdm

@@ -81,6 +81,9 @@ cdef class Pipeline(Block):
                 f"so make a second one")
         self._blocks.insert(index, block)
         self._latency = sum((<Block>b)._latency for b in self._blocks)
+        self._decim = 1
+        for b in self._blocks:
+            self._decim *= (<Block>b)._decim
 
     def append(self, block):
         """Add a block at the end."""
