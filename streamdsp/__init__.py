@@ -12,6 +12,9 @@ Blocks
 Gain            -- multiply by a constant.
 Delay           -- delay by a whole number of samples.
 FIR             -- finite impulse response filter (direct or partitioned FFT).
+Convolver       -- long impulse responses (reverb): non-uniform partitions, zero latency.
+Correlator      -- matched filter: cross-correlation or Pearson score, threshold events.
+DelayEstimator  -- lag between the two channels of a stream (GCC-PHAT), one value per hop.
 ChannelMixer    -- mix channels with a weight matrix (1x1 convolution, bias, activation).
 Downsample      -- keep every stride-th frame.
 Decimate        -- anti-aliasing FIR and downsampling, polyphase.
@@ -34,8 +37,15 @@ Sources and sinks
 ArraySource     -- an array in chunks.
 FileSource      -- an audio file in chunks (libsndfile).
 ArraySink       -- collect the output into an array.
-FileSink        -- write the output to an audio file.
+FileSink        -- write the output to an audio file (kept valid if the process dies).
+Sine            -- a sine wave (endless or of a duration), exact over any length.
+Chirp           -- a frequency sweep, as scipy.signal.chirp.
+Noise           -- seeded white, pink or brown Gaussian noise.
+CallbackSink    -- hand every output chunk to a function.
+RingBuffer      -- the latest seconds of a stream, readable from other threads (lock-free).
+Tee             -- write every chunk to several sinks.
 run             -- drive ``source >> ... >> sink`` to the end and flush.
+Runner          -- drive a flow in a background thread, pulled or pushed (bounded queue).
 
 Errors
 ------
@@ -53,6 +63,9 @@ from streamdsp._errors import (
 from streamdsp._core._block import Block
 from streamdsp._blocks._pointwise import Delay, Gain
 from streamdsp._blocks._fir import FIR
+from streamdsp._blocks._convolver import Convolver
+from streamdsp._blocks._correlator import Correlator
+from streamdsp._blocks._delayest import DelayEstimator
 from streamdsp._blocks._mixing import ChannelMixer
 from streamdsp._blocks._multirate import Decimate, Downsample, MaxPool
 from streamdsp._blocks._lti import LTISystem
@@ -63,11 +76,14 @@ from streamdsp._graph._executor import Graph, Parallel
 from streamdsp._graph._flow import Flow, Sink, Source, run
 from streamdsp._io._sources import ArraySource, FileSource
 from streamdsp._io._sinks import ArraySink, FileSink
+from streamdsp._io._generators import Chirp, Noise, Sine
+from streamdsp._io._sinks import CallbackSink, RingBuffer, Tee
+from streamdsp._graph._runner import QueueFullError, Runner
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Block", "Gain", "Delay", "FIR", "Pipeline",
+    "Block", "Gain", "Delay", "FIR", "Convolver", "Correlator", "DelayEstimator", "Pipeline",
     "ChannelMixer", "Downsample", "MaxPool", "Decimate",
     "LTISystem",
     "SavitzkyGolay",
@@ -75,4 +91,5 @@ __all__ = [
     "Source", "Sink", "Flow", "ArraySource", "FileSource", "ArraySink", "FileSink", "run",
     "StreamDSPError", "ChannelMismatchError", "StreamStateError", "ChainSyntaxError",
     "PortAudioMissingError",
+    "Sine", "Chirp", "Noise", "CallbackSink", "RingBuffer", "Tee", "Runner", "QueueFullError",
 ]
