@@ -9,7 +9,6 @@ import dataclasses
 from typing import Callable
 
 import numpy as np
-import pytest
 from hypothesis import settings
 from scipy import signal
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-from _support import *  # noqa: F401,F403  (re-exported for older imports)
 from _support import CASES
 
 

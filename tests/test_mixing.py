@@ -259,6 +259,9 @@ def test_mixer_kernels_of_the_lower_instruction_set_levels(level):
     import subprocess
     import sys
     env = dict(os.environ, STREAMDSP_ISA_LEVEL=level, PYTHONPATH=os.pathsep.join(sys.path))
-    run = subprocess.run([sys.executable, "-c", _LEVEL_SCRIPT], env=env, capture_output=True,
+    # run from the tests folder: `python -c` puts its cwd first on sys.path,
+    # and from the checkout's root that would import the uncompiled sources
+    run = subprocess.run([sys.executable, "-c", _LEVEL_SCRIPT], env=env,
+                         cwd=os.path.dirname(os.path.abspath(__file__)), capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr

@@ -2,6 +2,7 @@
 (freqz magnitude and phase, the coefficients or the measured impulse response, the waveforms
 and Welch spectra)."""
 
+import os
 import subprocess
 import sys
 
@@ -41,7 +42,9 @@ def _lines(ax):
 def test_plot_module_imports_without_touching_matplotlib():
     code = ("import sys, streamdsp.plot; "
             "assert 'matplotlib' not in sys.modules, 'imported eagerly'; print('ok')")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # from the tests folder: `python -c` puts its cwd first on sys.path
+    proc = subprocess.run([sys.executable, "-c", code], cwd=os.path.dirname(os.path.abspath(__file__)),
+                          capture_output=True, text=True)
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
 
 

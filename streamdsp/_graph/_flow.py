@@ -1,6 +1,5 @@
 """Flows: a source, blocks in series and a sink, built with ``>>``, driven by :func:`run`."""
 
-import numpy as np
 
 from streamdsp._core._block import Block
 

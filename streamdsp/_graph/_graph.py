@@ -7,7 +7,6 @@ inserted, and runs it without the interpreter.
 
 from fractions import Fraction
 
-from streamdsp._core._block import Block
 
 
 class Node:

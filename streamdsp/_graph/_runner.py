@@ -1,7 +1,6 @@
 """Runner: drive a flow in a background thread, for acquisitions that run for days."""
 
 import atexit
-import queue
 import sys
 import threading
 import time
@@ -11,7 +10,7 @@ from collections import deque
 import numpy as np
 
 from streamdsp._core._validate import choice, whole_number
-from streamdsp._errors import ChannelMismatchError, QueueFullError, StreamDSPError, StreamStateError
+from streamdsp._errors import ChannelMismatchError, QueueFullError, StreamStateError
 from streamdsp._graph._flow import Flow, _as_flow
 
 _OVERFLOW = ("block", "drop_oldest", "raise")

@@ -375,7 +375,7 @@ class Noise(_Generator):
         ch = self.channels
         zi = None
         if self.filter is not None:
-            from scipy.signal import lfilter, lfilter_zi
+            from scipy.signal import lfilter
             b, a = self.filter
             zi = np.zeros((max(len(a), len(b)) - 1, ch))
             for _ in range(_NOISE_PREROLL // _NOISE_BLOCK):
