@@ -47,6 +47,12 @@ Tee             -- write every chunk to several sinks.
 run             -- drive ``source >> ... >> sink`` to the end and flush.
 Runner          -- drive a flow in a background thread, pulled or pushed (bounded queue).
 
+Live audio (needs PortAudio)
+----------------------------
+AudioStream     -- run a graph live, input device -> graph -> output device (C callback, no GIL).
+AudioInput      -- frames from an input device, as a source (recording, acquisition).
+AudioOutput     -- play chunks on an output device, as a sink.
+
 Errors
 ------
 StreamDSPError, ChannelMismatchError, StreamStateError, ChainSyntaxError,
@@ -79,6 +85,7 @@ from streamdsp._io._sinks import ArraySink, FileSink
 from streamdsp._io._generators import Chirp, Noise, Sine
 from streamdsp._io._sinks import CallbackSink, RingBuffer, Tee
 from streamdsp._graph._runner import QueueFullError, Runner
+from streamdsp._io._audio import AudioInput, AudioOutput, AudioStream
 
 __version__ = "0.1.0"
 
@@ -92,4 +99,5 @@ __all__ = [
     "StreamDSPError", "ChannelMismatchError", "StreamStateError", "ChainSyntaxError",
     "PortAudioMissingError",
     "Sine", "Chirp", "Noise", "CallbackSink", "RingBuffer", "Tee", "Runner", "QueueFullError",
+    "AudioStream", "AudioInput", "AudioOutput",
 ]

@@ -463,11 +463,7 @@ def cmd_live(args):
     except sd.ChainSyntaxError as e:
         hint = " (give --samplerate)" if "sample rate" in str(e) else ""
         return _fail(cmd, f"{e}{hint}", 2)
-    AudioStream = getattr(sd, "AudioStream", None)
-    if AudioStream is None:
-        return _fail(cmd, "live audio is not available yet in this version of streamdsp "
-                          "(it needs streamdsp.AudioStream); 'streamdsp process' runs "
-                          "chains on files", 1)
+    AudioStream = sd.AudioStream
     try:
         with AudioStream(chain, samplerate=args.samplerate, blocksize=args.blocksize,
                          device=args.device) as stream:

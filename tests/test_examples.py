@@ -20,6 +20,9 @@ from scipy import signal
 import streamdsp as sd
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.py"))
+# These need an audio device; tests/live runs them against a JACK server.
+LIVE = {"live_reverb.py", "record.py"}
+OFFLINE = [p for p in EXAMPLES if p.name not in LIVE]
 
 
 def run(script, *args, cwd, timeout=120):
@@ -47,7 +50,13 @@ def test_example_help_is_its_docstring(script, tmp_path):
     assert list(tmp_path.iterdir()) == []      # --help writes nothing
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_live_examples_are_run_by_the_live_tests():
+    text = (Path(__file__).parent / "live" / "test_live_cli_examples.py").read_text()
+    for name in LIVE:
+        assert name in text, f"{name} is excluded here, so tests/live must run it"
+
+
+@pytest.mark.parametrize("script", OFFLINE, ids=lambda p: p.name)
 def test_example_tiny_run(script, tmp_path):
     out = tmp_path / "out"
     proc = run(script, "--seconds", "0.2", "--out-dir", out, cwd=tmp_path)
