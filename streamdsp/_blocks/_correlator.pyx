@@ -21,12 +21,7 @@ from streamdsp._core._validate import choice, coefficients, finite_float, whole_
 
 cnp.import_array()
 
-cdef extern from "sd_fir.h" nogil:
-    enum: SD_FIR_PAD
-    void sd_fir_f32(const float* hr, size_t ntaps, const float* buf, size_t frames,
-                    float* y, size_t ystride)
-    void sd_fir_f64(const double* hr, size_t ntaps, const double* buf, size_t frames,
-                    double* y, size_t ystride)
+from streamdsp._core._firkernel cimport SD_FIR_PAD, sd_fir_f32, sd_fir_f64
 
 # The event queue is written by _run (maybe on an audio thread) and drained by
 # events() (the Python thread): a single-producer single-consumer ring whose

@@ -13,12 +13,7 @@ from streamdsp._core._costmodel import fir_method, fft_partition
 
 cnp.import_array()
 
-cdef extern from "sd_fir.h" nogil:
-    enum: SD_FIR_PAD
-    void sd_fir_f32(const float* hr, size_t ntaps, const float* buf, size_t frames,
-                    float* y, size_t ystride)
-    void sd_fir_f64(const double* hr, size_t ntaps, const double* buf, size_t frames,
-                    double* y, size_t ystride)
+from streamdsp._core._firkernel cimport SD_FIR_PAD, sd_fir_f32, sd_fir_f64
 
 # Frames the direct kernel works on at a time: the working buffer per channel
 # is ntaps - 1 + _SUB samples, and the shift of the history after each piece

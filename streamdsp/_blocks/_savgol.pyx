@@ -13,12 +13,7 @@ from streamdsp._core._costmodel import direct_cost, fft_cost
 
 cnp.import_array()
 
-cdef extern from "sd_fir.h" nogil:
-    enum: SD_FIR_PAD
-    void sd_fir_f32(const float* hr, size_t ntaps, const float* buf, size_t frames,
-                    float* y, size_t ystride)
-    void sd_fir_f64(const double* hr, size_t ntaps, const double* buf, size_t frames,
-                    double* y, size_t ystride)
+from streamdsp._core._firkernel cimport SD_FIR_PAD, sd_fir_f32, sd_fir_f64
 
 ctypedef fused real_t:
     float
