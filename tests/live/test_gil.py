@@ -59,7 +59,10 @@ SCRIPT = textwrap.dedent("""
 
 def hold_gil(kind, seconds):
     env = dict(os.environ)
+    # from the tests folder: `python -c` puts its cwd first on sys.path, and
+    # from the checkout's root that would import the uncompiled sources
     proc = subprocess.run([sys.executable, "-c", SCRIPT, kind, str(seconds)], env=env,
+                          cwd=os.path.dirname(os.path.abspath(__file__)),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])

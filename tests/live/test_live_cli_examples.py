@@ -23,6 +23,9 @@ from conftest import PERIOD, RATE
 pytestmark = pytest.mark.live
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# `python -m` puts its cwd first on sys.path: run from here, not from the
+# checkout's root, where it would import the uncompiled sources
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def env():
@@ -33,7 +36,7 @@ def env():
 
 
 def test_cli_devices_lists_the_jack_devices(jack_server):
-    proc = subprocess.run([sys.executable, "-m", "streamdsp._cli", "devices"], env=env(),
+    proc = subprocess.run([sys.executable, "-m", "streamdsp._cli", "devices"], env=env(), cwd=HERE,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "loopback, JACK Audio Connection Kit (4 in, 4 out)" in proc.stdout
@@ -42,7 +45,8 @@ def test_cli_devices_lists_the_jack_devices(jack_server):
 def test_cli_live_runs_until_ctrl_c_printing_counters(jack_server):
     proc = subprocess.Popen([sys.executable, "-m", "streamdsp._cli", "live", "--chain",
                              "gain:0.5 | delay:48", "-d", "loopback", "-b", str(PERIOD)],
-                            env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env(), cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     lines = []
     try:
         while len(lines) < 2:                   # it prints the counters once a second
