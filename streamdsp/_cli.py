@@ -17,6 +17,7 @@ import inspect
 import os
 import sys
 import tempfile
+import textwrap
 import time
 
 import numpy as np
@@ -221,7 +222,7 @@ def _plot(path, x, y, samplerate, cutoff_hz, title):
     ax.set(title="power spectral density (Welch)", xlabel="frequency [Hz]",
            ylabel="power [1/Hz]", xlim=(0, fmax))
     ax.legend()
-    fig.suptitle(title)
+    fig.suptitle(textwrap.fill(title, 100))   # the chain's description is long
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
