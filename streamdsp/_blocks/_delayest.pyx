@@ -13,9 +13,7 @@ from streamdsp._core._fft cimport (
 )
 from streamdsp._core._validate import choice, whole_number
 
-ctypedef fused real_t:
-    float
-    double
+from streamdsp._core._types cimport real_t
 
 
 cdef void _cross_spectrum(real_t* X0, real_t* X1, Py_ssize_t half, bint phat) noexcept nogil:

@@ -13,7 +13,8 @@ from streamdsp._core._costmodel import fir_method, fft_partition
 
 cnp.import_array()
 
-from streamdsp._core._firkernel cimport SD_FIR_PAD, sd_fir_f32, sd_fir_f64
+from streamdsp._core._firkernel cimport SD_FIR_PAD, fir_kernel
+from streamdsp._core._types cimport real_t
 
 # Frames the direct kernel works on at a time: the working buffer per channel
 # is ntaps - 1 + _SUB samples, and the shift of the history after each piece
@@ -126,50 +127,12 @@ cdef class FIR(Block):
         if self._conv is not None:
             return self._conv.run(x, y, frames)
         if self._f32:
-            self._run_direct_f32(<const float*>x, <float*>y, frames)
+            _run_direct(<const float*>x, <float*>y, frames, self._in_ch, self._ntaps,
+                        <float*>self._lin, self._lin_len, <const float*>self._hr, self._shared)
         else:
-            self._run_direct_f64(<const double*>x, <double*>y, frames)
+            _run_direct(<const double*>x, <double*>y, frames, self._in_ch, self._ntaps,
+                        <double*>self._lin, self._lin_len, <const double*>self._hr, self._shared)
         return frames
-
-    cdef void _run_direct_f32(self, const float* x, float* y, Py_ssize_t frames) noexcept nogil:
-        cdef Py_ssize_t ch = self._in_ch, K = self._ntaps, done = 0, L, c, i
-        cdef float* lin
-        cdef const float* hr
-        while done < frames:
-            L = frames - done
-            if L > _SUB:
-                L = _SUB
-            for c in range(ch):
-                lin = <float*>self._lin + c * self._lin_len
-                hr = <const float*>self._hr + (0 if self._shared else c * K)
-                if ch == 1:
-                    memcpy(lin + K - 1, x + done, L * sizeof(float))
-                else:
-                    for i in range(L):
-                        lin[K - 1 + i] = x[(done + i) * ch + c]
-                sd_fir_f32(hr, K, lin, L, y + done * ch + c, ch)
-                memmove(lin, lin + L, (K - 1) * sizeof(float))
-            done += L
-
-    cdef void _run_direct_f64(self, const double* x, double* y, Py_ssize_t frames) noexcept nogil:
-        cdef Py_ssize_t ch = self._in_ch, K = self._ntaps, done = 0, L, c, i
-        cdef double* lin
-        cdef const double* hr
-        while done < frames:
-            L = frames - done
-            if L > _SUB:
-                L = _SUB
-            for c in range(ch):
-                lin = <double*>self._lin + c * self._lin_len
-                hr = <const double*>self._hr + (0 if self._shared else c * K)
-                if ch == 1:
-                    memcpy(lin + K - 1, x + done, L * sizeof(double))
-                else:
-                    for i in range(L):
-                        lin[K - 1 + i] = x[(done + i) * ch + c]
-                sd_fir_f64(hr, K, lin, L, y + done * ch + c, ch)
-                memmove(lin, lin + L, (K - 1) * sizeof(double))
-            done += L
 
     cdef void _reset(self) noexcept nogil:
         if self._conv is not None:
@@ -213,3 +176,31 @@ cdef class FIR(Block):
         if self._block_size:
             p["block_size"] = self._block_size
         return p
+
+
+cdef void _run_direct(const real_t* x, real_t* y, Py_ssize_t frames, Py_ssize_t ch, Py_ssize_t K,
+                      real_t* lin_all, Py_ssize_t lin_len, const real_t* hr_all,
+                      bint shared) noexcept nogil:
+    """Direct form over interleaved frames, _SUB at a time, per channel.
+
+    Each channel's working buffer holds its last K - 1 inputs followed by the
+    new ones, so the kernel walks forward with stride 1.
+    """
+    cdef Py_ssize_t done = 0, L, c, i
+    cdef real_t* lin
+    cdef const real_t* hr
+    while done < frames:
+        L = frames - done
+        if L > _SUB:
+            L = _SUB
+        for c in range(ch):
+            lin = lin_all + c * lin_len
+            hr = hr_all + (0 if shared else c * K)
+            if ch == 1:
+                memcpy(lin + K - 1, x + done, L * sizeof(real_t))
+            else:
+                for i in range(L):
+                    lin[K - 1 + i] = x[(done + i) * ch + c]
+            fir_kernel(hr, K, lin, L, y + done * ch + c, ch)
+            memmove(lin, lin + L, (K - 1) * sizeof(real_t))
+        done += L

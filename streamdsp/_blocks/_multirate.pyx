@@ -18,6 +18,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block
+from streamdsp._core._types cimport real_t
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
 from streamdsp._core._validate import coefficients, whole_number
 
@@ -456,69 +457,15 @@ cdef class Decimate(Block):
             L = min(frames - done, self._cnt + (_SUB - 1) * D)
             M = _count_out(self._cnt, D, L)
             if self._f32:
-                self._pass_f32(<const float*>x + done * ch, L, M, <float*>y + written * ch)
+                _poly_pass(<const float*>x + done * ch, L, M, <float*>y + written * ch, D, self._q,
+                           ch, self._cnt, <float*>self._lin, self._linlen, <const float*>self._hr)
             else:
-                self._pass_f64(<const double*>x + done * ch, L, M, <double*>y + written * ch)
+                _poly_pass(<const double*>x + done * ch, L, M, <double*>y + written * ch, D, self._q,
+                           ch, self._cnt, <double*>self._lin, self._linlen, <const double*>self._hr)
             self._cnt = _advance(self._cnt, D, L)
             done += L
             written += M
         return written
-
-    # One pass: deal L input frames into the phase buffers (a frame with
-    # cnt frames to go before the next output goes to phase cnt - 1, in the
-    # slot of the output it belongs to), run the polyphase kernel over the M
-    # complete slots, keep Q - 1 slots of history and the partial one.
-    cdef void _pass_f32(self, const float* x, Py_ssize_t L, Py_ssize_t M, float* y) noexcept nogil:
-        cdef Py_ssize_t D = self._factor, Q = self._q, ch = self._in_ch, cnt = self._cnt
-        cdef Py_ssize_t ll = self._linlen, c, i, r, m
-        cdef float* lin
-        cdef float* lr
-        for c in range(ch):
-            lin = <float*>self._lin + c * D * ll + (Q - 1)
-            # the first cnt frames finish the current slot (phases cnt-1 .. 0)
-            for i in range(min(L, cnt)):
-                lin[(cnt - 1 - i) * ll] = x[i * ch + c]
-            # then frame cnt + k goes to slot 1 + k // D, phase D - 1 - k % D:
-            # one strided pass per phase, no branches
-            for r in range(D):
-                lr = lin + r * ll
-                i = cnt + D - 1 - r
-                m = 1
-                while i < L:
-                    lr[m] = x[i * ch + c]
-                    i += D
-                    m += 1
-            lin = <float*>self._lin + c * D * ll
-            if M:
-                sd_polyfir_f32(<const float*>self._hr, D, Q, lin, ll, M, y + c, ch)
-                for r in range(D):
-                    memmove(lin + r * ll, lin + r * ll + M, Q * sizeof(float))
-
-    cdef void _pass_f64(self, const double* x, Py_ssize_t L, Py_ssize_t M, double* y) noexcept nogil:
-        cdef Py_ssize_t D = self._factor, Q = self._q, ch = self._in_ch, cnt = self._cnt
-        cdef Py_ssize_t ll = self._linlen, c, i, r, m
-        cdef double* lin
-        cdef double* lr
-        for c in range(ch):
-            lin = <double*>self._lin + c * D * ll + (Q - 1)
-            # the first cnt frames finish the current slot (phases cnt-1 .. 0)
-            for i in range(min(L, cnt)):
-                lin[(cnt - 1 - i) * ll] = x[i * ch + c]
-            # then frame cnt + k goes to slot 1 + k // D, phase D - 1 - k % D:
-            # one strided pass per phase, no branches
-            for r in range(D):
-                lr = lin + r * ll
-                i = cnt + D - 1 - r
-                m = 1
-                while i < L:
-                    lr[m] = x[i * ch + c]
-                    i += D
-                    m += 1
-            lin = <double*>self._lin + c * D * ll
-            if M:
-                sd_polyfir_f64(<const double*>self._hr, D, Q, lin, ll, M, y + c, ch)
-                for r in range(D):
-                    memmove(lin + r * ll, lin + r * ll + M, Q * sizeof(double))
 
     cdef void _reset(self) noexcept nogil:
         self._cnt = self._phase + 1
@@ -562,3 +509,38 @@ cdef class Decimate(Block):
 
     def _params(self):
         return {"factor": self._factor, "ntaps": self._ntaps, "phase": self._phase}
+
+
+# One pass: deal L input frames into the phase buffers (a frame with cnt
+# frames to go before the next output goes to phase cnt - 1, in the slot of
+# the output it belongs to), run the polyphase kernel over the M complete
+# slots, keep Q - 1 slots of history and the partial one.
+cdef void _poly_pass(const real_t* x, Py_ssize_t L, Py_ssize_t M, real_t* y, Py_ssize_t D,
+                     Py_ssize_t Q, Py_ssize_t ch, Py_ssize_t cnt, real_t* lin_all, Py_ssize_t ll,
+                     const real_t* hr) noexcept nogil:
+    cdef Py_ssize_t c, i, r, m
+    cdef real_t* lin
+    cdef real_t* lr
+    for c in range(ch):
+        lin = lin_all + c * D * ll + (Q - 1)
+        # the first cnt frames finish the current slot (phases cnt-1 .. 0)
+        for i in range(min(L, cnt)):
+            lin[(cnt - 1 - i) * ll] = x[i * ch + c]
+        # then frame cnt + k goes to slot 1 + k // D, phase D - 1 - k % D:
+        # one strided pass per phase, no branches
+        for r in range(D):
+            lr = lin + r * ll
+            i = cnt + D - 1 - r
+            m = 1
+            while i < L:
+                lr[m] = x[i * ch + c]
+                i += D
+                m += 1
+        lin = lin_all + c * D * ll
+        if M:
+            if real_t is float:
+                sd_polyfir_f32(hr, D, Q, lin, ll, M, y + c, ch)
+            else:
+                sd_polyfir_f64(hr, D, Q, lin, ll, M, y + c, ch)
+            for r in range(D):
+                memmove(lin + r * ll, lin + r * ll + M, Q * sizeof(real_t))
