@@ -114,6 +114,18 @@ ctypedef struct _EventRec:
     Py_ssize_t channel
 
 
+cdef inline void _window_step(_NormState* st, double un, double uo, double xv) noexcept nogil:
+    """Slide the window by one sample: un comes in, uo leaves; xv is the raw sample
+    (runs of identical raw samples detect a constant window exactly)."""
+    _nadd(&st.s1, &st.c1, un - uo)
+    _nadd(&st.s2, &st.c2, un * un - uo * uo)
+    if xv == st.prev:
+        st.run += 1
+    else:
+        st.run = 1
+        st.prev = xv
+
+
 cdef inline void _nadd(double* s, double* comp, double v) noexcept nogil:
     """Neumaier's compensated s += v."""
     cdef double t = s[0] + v
@@ -197,18 +209,11 @@ cdef void _norm_lin(const real_t* lin, Py_ssize_t m, const real_t* x, Py_ssize_t
     one sample more than the m - 1 of history the correlation needs).
     """
     cdef Py_ssize_t i
-    cdef double un, uo, xv
+    cdef double un, uo
     for i in range(L):
         un = lin[m - 1 + i]
         uo = lin[i - 1]
-        _nadd(&st.s1, &st.c1, un - uo)
-        _nadd(&st.s2, &st.c2, un * un - uo * uo)
-        xv = x[i * ch]
-        if xv == st.prev:
-            st.run += 1
-        else:
-            st.run = 1
-            st.prev = xv
+        _window_step(st, un, uo, x[i * ch])
         if t0 + i < m - 1:
             y[i * ch] = 0
         else:
@@ -227,7 +232,7 @@ cdef Py_ssize_t _norm_ring(real_t* ring, Py_ssize_t pos, Py_ssize_t m, const rea
     """
     cdef Py_ssize_t i
     cdef int64_t j
-    cdef double un, uo, xv, num
+    cdef double un, uo, num
     for i in range(L):
         un = u[i * ch]
         uo = ring[pos]
@@ -235,14 +240,7 @@ cdef Py_ssize_t _norm_ring(real_t* ring, Py_ssize_t pos, Py_ssize_t m, const rea
         pos += 1
         if pos == m:
             pos = 0
-        _nadd(&st.s1, &st.c1, un - uo)
-        _nadd(&st.s2, &st.c2, un * un - uo * uo)
-        xv = x[i * ch]
-        if xv == st.prev:
-            st.run += 1
-        else:
-            st.run = 1
-            st.prev = xv
+        _window_step(st, un, uo, x[i * ch])
         if t0 + i < m - 1:
             y[i * ch] = 0
         else:
