@@ -6,6 +6,9 @@ conftest cannot both be imported by name.
 """
 
 import dataclasses
+import os
+import subprocess
+import sys
 from typing import Callable
 
 import numpy as np
@@ -161,3 +164,25 @@ def signal_for(frames, channels, dtype, seed=0):
         x[frames // 3] += 4.0
         x[frames // 2:] += 0.5
     return x.astype(dtype)
+
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def python_env(**extra):
+    """os.environ with the imported streamdsp's folder first on PYTHONPATH, plus ``extra``."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(sd.__file__)))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+                **extra)
+
+
+def run_python_code(code, *args, env=None, timeout=120):
+    """``python -c code args...`` in a child that imports the same streamdsp as the tests.
+
+    It runs from the tests folder: ``python -c`` puts its working directory
+    first on sys.path, and from the checkout's root that would import the
+    uncompiled sources instead of the built package.
+    """
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=TESTS_DIR,
+                          env=env if env is not None else python_env(), capture_output=True,
+                          text=True, timeout=timeout)

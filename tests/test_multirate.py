@@ -7,7 +7,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
 import streamdsp as sd
-from _support import assert_close_to_peak, stream
+from _support import assert_close_to_peak, python_env, run_python_code, stream
 
 
 def _pieces(block, x, sizes):
@@ -358,13 +358,5 @@ print("ok")
 def test_maxpool_kernels_of_the_lower_instruction_set_levels(level):
     # the pooling kernels are compiled for AVX-512, AVX2 and baseline and
     # picked at run time; STREAMDSP_ISA_LEVEL caps the choice
-    import os
-    import subprocess
-    import sys
-    env = dict(os.environ, STREAMDSP_ISA_LEVEL=level, PYTHONPATH=os.pathsep.join(sys.path))
-    # run from the tests folder: `python -c` puts its cwd first on sys.path,
-    # and from the checkout's root that would import the uncompiled sources
-    run = subprocess.run([sys.executable, "-c", _LEVEL_SCRIPT], env=env,
-                         cwd=os.path.dirname(os.path.abspath(__file__)), capture_output=True,
-                         text=True, timeout=120)
+    run = run_python_code(_LEVEL_SCRIPT, env=python_env(STREAMDSP_ISA_LEVEL=level))
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr

@@ -2,15 +2,12 @@
 (freqz magnitude and phase, the coefficients or the measured impulse response, the waveforms
 and Welch spectra)."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from scipy import signal
 
 import streamdsp as sd
+from _support import run_python_code
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plot extra (matplotlib) is not installed")
 matplotlib.use("Agg")
@@ -42,9 +39,7 @@ def _lines(ax):
 def test_plot_module_imports_without_touching_matplotlib():
     code = ("import sys, streamdsp.plot; "
             "assert 'matplotlib' not in sys.modules, 'imported eagerly'; print('ok')")
-    # from the tests folder: `python -c` puts its cwd first on sys.path
-    proc = subprocess.run([sys.executable, "-c", code], cwd=os.path.dirname(os.path.abspath(__file__)),
-                          capture_output=True, text=True)
+    proc = run_python_code(code)
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
 
 

@@ -15,8 +15,8 @@ import soundfile
 from scipy import signal
 
 import streamdsp as sd
+from _support import python_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(sd.__file__)))
 TAPS = signal.firwin(63, 0.2)
 TAPS_LONG = np.random.default_rng(3).standard_normal(300) * np.exp(-np.arange(300) / 60)
 
@@ -34,10 +34,6 @@ def aligned(y, latency, n):
     assert len(y) == n + latency, f"{len(y)} frames, expected {n} + latency {latency}"
     assert np.all(y[:latency] == 0)
     return y[latency:]
-
-
-def env_with_package():
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
 
 
 # ---------------------------------------------------------------- pull mode
@@ -361,7 +357,7 @@ def test_interpreter_exit_without_stop_still_finishes_the_file(tmp_path):
     script = tmp_path / "w.py"
     script.write_text(_EXIT_WITHOUT_STOP)
     path = tmp_path / "exit.wav"
-    subprocess.run([sys.executable, str(script), str(path)], check=True, env=env_with_package(), timeout=60)
+    subprocess.run([sys.executable, str(script), str(path)], check=True, env=python_env(), timeout=60)
     y, _ = soundfile.read(path, dtype="float32")
     assert len(y) == 100000 and np.all(y == 0.25)
 
@@ -403,7 +399,7 @@ def test_ctrl_c_in_a_with_block_loses_nothing(tmp_path):
     script.write_text(_CTRL_C)
     path = tmp_path / "ctrlc.flac"
     proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env_with_package())
+                            stderr=subprocess.PIPE, text=True, env=python_env())
     assert proc.stdout.readline().strip() == "running"
     time.sleep(0.5)
     proc.send_signal(_signal.SIGINT)
@@ -450,7 +446,7 @@ def _scipy_chain(blocks, x):
 
 def test_acquisition_example_records_exactly_the_processed_signal(tmp_path):
     proc = subprocess.run([sys.executable, ACQUISITION, "--seconds", "3", "--speed", "0", "--out-dir", tmp_path],
-                          capture_output=True, text=True, env=env_with_package(), timeout=120)
+                          capture_output=True, text=True, env=python_env(), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "nothing lost" in proc.stdout
     y, rate = soundfile.read(tmp_path / "acquisition.flac", dtype="float64")
@@ -466,7 +462,7 @@ def test_acquisition_example_records_exactly_the_processed_signal(tmp_path):
 @pytest.mark.parametrize("sig", [_signal.SIGINT, _signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_acquisition_example_stops_cleanly_on_ctrl_c_with_nothing_lost(tmp_path, sig):
     proc = subprocess.Popen([sys.executable, ACQUISITION, "--seconds", "0", "--out-dir", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with_package())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=python_env())
     try:
         for line in proc.stdout:                      # wait until it is acquiring
             if line.startswith("Ctrl-C to stop"):
