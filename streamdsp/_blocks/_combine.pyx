@@ -22,11 +22,34 @@ cdef class Combiner(Block):
     """Base class of blocks that join several streams of the same rate.
 
     In a :class:`~streamdsp.Graph` the inputs come from the nodes connected
-    to it, aligned by latency.  On its own, call ``process(x0, x1, ...)``.
+    to it, aligned by latency.  On its own, call ``process(x0, x1, ...)``
+    with any number of inputs.
+
+    Every input of a call is validated like the single input of
+    :meth:`Block.process`, and converted to the stream dtype.  The stream
+    dtype is fixed by the *first input of the first call* (or by
+    :meth:`prepare`): ``float32`` if that input is float32, float64
+    otherwise; the other inputs of that call, and all later inputs, are
+    converted to it, whatever their own dtype.  Each input keeps the channel
+    count of its first chunk (mono inputs are broadcast by Add, Multiply and
+    Mix).  A rejected call changes nothing.
 
     Inputs that arrive with different frame counts are buffered: the output
-    has as many frames as every input has delivered so far (the rest waits
-    for the next call, up to 2048 frames per input).
+    has as many frames as every input has delivered so far, and the rest
+    waits for the next call.  An input may run at most
+    :attr:`carry_capacity` (2048) frames ahead of the slowest one; a call
+    that would exceed it raises ``ValueError`` and consumes nothing, so no
+    frame is ever dropped.  At :meth:`flush` frames that the other inputs
+    never matched are discarded (there is nothing to combine them with).
+
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> a = sd.Add()
+    >>> a.process(np.array([1.0, 2.0, 3.0]), np.array([10.0]))
+    array([11.])
+    >>> a.process(np.zeros(0), np.array([20.0, 30.0]))
+    array([22., 33.])
     """
 
     def __cinit__(self, *args, **kwargs):
@@ -35,6 +58,8 @@ cdef class Combiner(Block):
         self._carry = NULL
         self._ncarry = NULL
         self._ptrs = NULL
+        self._xs = NULL
+        self._cnts = NULL
         self._carry_cap = _CARRY
 
     def __dealloc__(self):
@@ -49,10 +74,14 @@ cdef class Combiner(Block):
         PyMem_Free(self._chs)
         PyMem_Free(self._ncarry)
         PyMem_Free(<void*>self._ptrs)
+        PyMem_Free(<void*>self._xs)
+        PyMem_Free(self._cnts)
         self._carry = NULL
         self._chs = NULL
         self._ncarry = NULL
         self._ptrs = NULL
+        self._xs = NULL
+        self._cnts = NULL
 
     # --- what subclasses decide ---------------------------------------------
     def _out_channels_for(self, list channels):
@@ -83,7 +112,9 @@ cdef class Combiner(Block):
         self._ncarry = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
         self._carry = <void**>PyMem_Malloc(n * sizeof(void*))
         self._ptrs = <const void**>PyMem_Malloc(n * sizeof(void*))
-        if not (self._chs and self._ncarry and self._carry and self._ptrs):
+        self._xs = <const void**>PyMem_Malloc(n * sizeof(void*))
+        self._cnts = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+        if not (self._chs and self._ncarry and self._carry and self._ptrs and self._xs and self._cnts):
             raise MemoryError()
         for i in range(n):
             self._carry[i] = NULL
@@ -94,6 +125,12 @@ cdef class Combiner(Block):
         self._in_ch = channels[0]
         self._out_ch = out_ch
         return 0
+
+    cdef void _undo_setup(self, Py_ssize_t nin) noexcept:
+        """Back to unprepared after a first call was rejected past _setup_multi."""
+        self._free_multi()
+        self._nin = nin
+        self._unprepare()
 
     cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
         cdef Py_ssize_t i, n = frames + self._ncarry[0]
@@ -112,12 +149,10 @@ cdef class Combiner(Block):
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         # one stream on every input (a combiner fed by a single chain)
         cdef Py_ssize_t i
-        cdef const void* xs[64]
-        cdef Py_ssize_t counts[64]
         for i in range(self._nin):
-            xs[i] = x
-            counts[i] = frames
-        return self._run_multi(xs, counts, y)
+            self._xs[i] = x
+            self._cnts[i] = frames
+        return self._run_multi(self._xs, self._cnts, y)
 
     cdef Py_ssize_t _run_multi(self, const void** xs, const Py_ssize_t* counts, void* y) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8
@@ -151,7 +186,9 @@ cdef class Combiner(Block):
             fb = self._chs[i] * isz
             nxt = self._ncarry[i] + counts[i] - n
             if nxt > self._carry_cap:
-                nxt = self._carry_cap          # cannot happen in a graph; documented limit
+                # process() refuses such calls and graph pieces never lead by
+                # this much; nogil code cannot raise, so stay in bounds
+                nxt = self._carry_cap
             if n >= self._ncarry[i]:
                 memcpy(self._carry[i], <const char*>xs[i] + (counts[i] - nxt) * fb, nxt * fb)
             else:
@@ -166,69 +203,119 @@ cdef class Combiner(Block):
         for i in range(self._nin):
             self._ncarry[i] = 0
 
+    cdef object _input_chunk(self, Py_ssize_t i, object x, int dt):
+        """Input i as a C-contiguous array of dtype `dt` (its own rule if DT_NONE), or raise."""
+        cdef str name = type(self).__name__
+        try:
+            a = self._as_chunk(x)
+        except (TypeError, ValueError) as e:
+            # Block's message, told which input it is about
+            msg = str(e)
+            if msg.startswith(name + ": "):
+                msg = msg[len(name) + 2:]
+            raise type(e)(f"{name}: input {i}: {msg}") from None
+        if dt == DT_NONE:
+            return a
+        return np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64)
+
     def process(self, *inputs, out=None):
         """Combine one chunk of every input.
 
         Parameters
         ----------
         *inputs : array_like
-            One chunk per input, shape ``(frames,)`` or ``(frames, channels)``.
+            One chunk per input, shape ``(frames,)`` or ``(frames, channels)``;
+            the frame counts may differ (see the class notes).
         out : ndarray, optional
             Where to write the result.
 
         Returns
         -------
         y : ndarray
+            ``min_i(held_i + frames_i)`` frames; 1-D only if every input is
+            1-D and the output is mono.
+
+        Raises
+        ------
+        TypeError
+            No input, or an input that is not real numbers; a wrong ``out``.
+        ValueError
+            A wrong number of inputs, an input whose shape or channel count
+            does not fit (the message names the input), or an input that
+            would run more than :attr:`carry_capacity` frames ahead of the
+            others.  The block's state is left untouched.
         """
         cdef str name = type(self).__name__
-        cdef list arrays = []
-        cdef list chs = []
-        cdef Py_ssize_t i, n, nout
-        cdef Py_ssize_t counts[64]
-        cdef const void* ptrs[64]
+        cdef Py_ssize_t i, n, lead, nin = len(inputs), old_nin = self._nin
         cdef int dt = self._dtype
-        if len(inputs) == 0 or len(inputs) > 64:
-            raise TypeError(f"{name}: expected 1 to 64 input chunks, got {len(inputs)}")
-        if self._nin and len(inputs) != self._nin:
-            raise ValueError(f"{name}: expected {self._nin} input chunks, got {len(inputs)}")
-        for x in inputs:
-            a = self._as_chunk(x)
+        cdef bint fresh = not self._ready
+        cdef cnp.ndarray a
+        cdef const char* yp
+        cdef const char* xp
+        cdef Py_ssize_t xbytes, ybytes
+        if nin == 0:
+            raise TypeError(f"{name}: expected at least 1 input chunk, got none")
+        if self._nin and nin != self._nin:
+            raise ValueError(f"{name}: expected {self._nin} input chunks, got {nin}")
+        arrays = []
+        for i in range(nin):
+            a = self._input_chunk(i, inputs[i], dt)
             if dt == DT_NONE:
-                dt = DT_F32 if a.dtype == np.float32 else DT_F64
-                a = np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64)
+                # the first input of the first call fixes the stream dtype
+                dt = DT_F32 if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32 else DT_F64
             arrays.append(a)
-            chs.append(1 if a.ndim == 1 else a.shape[1])
-        if self._ready:
-            for i in range(len(chs)):
-                if chs[i] != self._chs[i]:
-                    raise ChannelMismatchError(
-                        f"{name}: input {i} has {chs[i]} channels but this stream has "
-                        f"{self._chs[i]} (fixed by the first chunk); got shape {arrays[i].shape}")
-            for i, a in enumerate(arrays):
-                if a.shape[0] + self._ncarry[i] > self._carry_cap + min(
-                        arrays[j].shape[0] + self._ncarry[j] for j in range(len(arrays))):
-                    raise ValueError(f"{name}: input {i} runs more than {self._carry_cap} frames "
-                                     f"ahead of the others")
-        else:
+        chs = [1 if a.ndim == 1 else a.shape[1] for a in arrays]
+        counts = [a.shape[0] for a in arrays]
+        for i in range(nin):
+            if chs[i] < 1:
+                raise ValueError(f"{name}: input {i}: expected at least 1 channel, "
+                                 f"got shape {arrays[i].shape}")
+            if not fresh and chs[i] != self._chs[i]:
+                raise ChannelMismatchError(
+                    f"{name}: input {i} has {chs[i]} channel{'s' if chs[i] != 1 else ''} but "
+                    f"this stream has {self._chs[i]} there (fixed by the first chunk); "
+                    f"got shape {arrays[i].shape}")
+        held = [0 if fresh else self._ncarry[i] for i in range(nin)]
+        n = min(c + h for c, h in zip(counts, held))
+        for i in range(nin):
+            lead = held[i] + counts[i] - n
+            if lead > self._carry_cap:
+                raise ValueError(
+                    f"{name}: expected input {i} to run at most {self._carry_cap} frames ahead "
+                    f"of the slowest input, got {lead} (chunks of {counts}, {held} frames held); "
+                    f"nothing was consumed: feed the inputs in chunks of similar length")
+        one_d = all(a.ndim == 1 for a in arrays)
+        if fresh:
             self._dtype = dt
             self._f32 = dt == DT_F32
             try:
                 self._setup_multi(chs)
             except BaseException:
-                self._dtype = DT_NONE
-                self._f32 = False
+                self._undo_setup(old_nin)
                 raise
             self._ready = True
-        for i, a in enumerate(arrays):
-            counts[i] = a.shape[0]
-            ptrs[i] = cnp.PyArray_DATA(<cnp.ndarray>a)
-        nout = self._out_frames_multi(counts)
-        one_d = all(a.ndim == 1 for a in arrays)
-        y = self._new_output(nout, one_d) if out is None else self._check_out(out, nout, one_d)
+        try:
+            y = self._new_output(n, one_d) if out is None else self._check_out(out, n, one_d)
+        except BaseException:
+            if fresh:
+                self._undo_setup(old_nin)
+            raise
+        yp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>y)
+        ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
+        for i in range(nin):
+            a = arrays[i]
+            if out is not None:
+                # kernels assume inputs and output do not overlap
+                xp = <const char*>cnp.PyArray_DATA(a)
+                xbytes = cnp.PyArray_NBYTES(a)
+                if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
+                    a = a.copy()
+                    arrays[i] = a
+            self._xs[i] = cnp.PyArray_DATA(a)
+            self._cnts[i] = counts[i]
         self._layout_1d = one_d
-        cdef char* yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
         with nogil:
-            self._run_multi(ptrs, counts, yp)
+            self._run_multi(self._xs, self._cnts, <void*>yp)
         return y
 
     @property
@@ -242,6 +329,11 @@ cdef class Combiner(Block):
         if not self._ready:
             return None
         return tuple(self._chs[i] for i in range(self._nin))
+
+    @property
+    def carry_capacity(self):
+        """Frames an input may run ahead of the slowest one across calls."""
+        return self._carry_cap
 
 
 cdef inline void _broadcast_add(const void** xs, void* y, Py_ssize_t nin, const Py_ssize_t* chs,
@@ -371,12 +463,20 @@ cdef class Mix(Combiner):
     array([7.])
     """
 
-    cdef double _w[64]
+    cdef double* _w                 # one weight per input
+
+    def __cinit__(self, *args, **kwargs):
+        self._w = NULL
+
+    def __dealloc__(self):
+        PyMem_Free(self._w)
 
     def __init__(self, weights):
         w = coefficients("Mix", "weights", weights, max_ndim=1)
-        if len(w) > 64:
-            raise ValueError(f"Mix: expected at most 64 weights, got {len(w)}")
+        PyMem_Free(self._w)
+        self._w = <double*>PyMem_Malloc(len(w) * sizeof(double))
+        if self._w == NULL:
+            raise MemoryError(f"Mix: cannot allocate {len(w)} weights")
         self._nin = len(w)
         for i in range(len(w)):
             self._w[i] = w[i]
