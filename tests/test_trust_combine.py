@@ -217,3 +217,105 @@ def test_never_a_silent_drop(chunks):
     n = min(i0, i1)
     # what came out is exactly the sum of every frame both inputs delivered
     np.testing.assert_array_equal(y, (x0 + x1)[:n])
+
+
+# --- item 8: a NaN or Inf spoils only the windows that hold it -----------------
+
+def _chirp(m):
+    from scipy.signal import chirp
+    t = np.arange(m)
+    return chirp(t, 0.01, m, 0.3) * np.hanning(m)
+
+
+def _pearson_oracle(x, tmpl):
+    """pearsonr of every full window with the template (numpy, float64); 0 before."""
+    m = len(tmpl)
+    w = np.lib.stride_tricks.sliding_window_view(x.astype(np.float64), m)
+    tc = tmpl - tmpl.mean()
+    with np.errstate(invalid="ignore"):
+        wc = w - w.mean(axis=1, keepdims=True)
+        r = (wc @ tc) / np.sqrt((wc * wc).sum(axis=1) * (tc @ tc))
+    return np.concatenate([np.zeros(m - 1), r])
+
+
+def _windows_with_bad(x, m):
+    bad = ~np.isfinite(x)
+    hit = np.convolve(bad.astype(int), np.ones(m, int))[:len(x)] > 0
+    return hit
+
+
+def _splits(n, rng):
+    cuts, pos = [], 0
+    while pos < n:
+        pos += int(rng.choice([0, 1, 7, 64, 300, 1000, 4096]))
+        cuts.append(min(pos, n))
+    return cuts
+
+
+@pytest.mark.parametrize("method, m", [("direct", 100), ("fft", 100), ("partitioned", 200),
+                                       ("auto", 100), ("auto", 300)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_correlator_recovers_after_nan(method, m, dtype):
+    rng = np.random.default_rng(m)
+    tmpl = _chirp(m)
+    n = 40000
+    x = 0.3 * rng.standard_normal((n, 2))
+    x[0, 1] = np.nan                      # even the very first sample
+    x[3000:3005, 0] = np.nan
+    x[3100, 0] = np.inf
+    x[16380, 1] = -np.inf                 # across the periodic recomputation of the sums
+    x[9000:9000 + m, 0] += tmpl
+    x[30000:30000 + m, 1] += 2 * tmpl
+    x = x.astype(dtype)
+    c = sd.Correlator(tmpl, normalize=True, threshold=0.6, method=method)
+    y = np.concatenate([c.process(p) for p in np.split(x, _splits(n, rng))])
+    tol = 2e-5 if dtype == np.float32 else 1e-9
+    for ch in range(2):
+        want = _pearson_oracle(x[:, ch], tmpl)
+        bad = _windows_with_bad(x[:, ch], m)
+        bad[:m - 1] = False               # no full window yet: 0, as documented
+        assert np.all(np.isnan(y[bad, ch])), f"channel {ch}: a window holding NaN/Inf scored"
+        np.testing.assert_allclose(y[~bad, ch], want[~bad], rtol=0, atol=tol,
+                                   err_msg=f"channel {ch}, method {method}")
+    events = sorted((e.channel, e.lag) for e in c.events())
+    assert events == [(0, 9000), (1, 30000)]
+
+
+@pytest.mark.parametrize("method", ["direct", "fft", "partitioned", "auto"])
+def test_raw_correlator_spoils_only_the_windows_with_nan(method):
+    from scipy.signal import correlate
+    rng = np.random.default_rng(5)
+    tmpl = _chirp(120)
+    x = rng.standard_normal(20000)
+    x[5000] = np.nan
+    x[5003] = np.inf
+    c = sd.Correlator(tmpl, method=method)
+    y = np.concatenate([c.process(p) for p in np.array_split(x, 7)])
+    bad = _windows_with_bad(x, len(tmpl))
+    assert not np.any(np.isfinite(y[bad]))
+    want = correlate(np.where(np.isfinite(x), x, 0.0), tmpl)[:len(x)]
+    np.testing.assert_allclose(y[~bad], want[~bad], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_delay_estimator_reports_nan_for_windows_with_nan_then_recovers(dtype):
+    rng = np.random.default_rng(0)
+    s = rng.standard_normal(20000)
+    x = np.stack([s[100:], s[93:-7]], axis=1)          # channel 1 is 7 samples late
+    clean = x.copy()
+    x[5000, 1] = np.nan
+    x[9000, 0] = np.inf
+    W, hop = 1024, 512
+    est = sd.DelayEstimator(W, hop=hop, max_lag=64)
+    got = np.concatenate([est.process(p) for p in np.array_split(x.astype(dtype), 5)])[:, 0]
+    ref = sd.DelayEstimator(W, hop=hop, max_lag=64).process(clean.astype(dtype))[:, 0]
+    starts = np.arange(len(got)) * hop
+    holds = [np.any(~np.isfinite(x[k:k + W])) for k in starts]
+    assert sum(holds) == 4
+    for k, h in enumerate(holds):
+        if h:
+            assert np.isnan(got[k]), k
+        else:
+            # the same window as in the clean signal: the same estimate
+            assert got[k] == ref[k], k
+    assert np.allclose(got[~np.array(holds)], 7.0, atol=0.05)

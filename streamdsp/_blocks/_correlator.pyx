@@ -2,7 +2,7 @@
 
 from collections import namedtuple
 
-from libc.math cimport fabs, log2, sqrt
+from libc.math cimport NAN, fabs, isfinite, log2, sqrt
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy, memmove, memset
 
@@ -94,6 +94,9 @@ channel : int
 ctypedef struct _NormState:
     double s1, c1         # running sum of u over the window (Neumaier: sum + compensation)
     double s2, c2         # running sum of u**2
+    int64_t nbad          # samples in the window whose u**2 is not finite: left out of
+                          # the sums, so that the sums recover once they leave it
+    int reanchor          # the last of them has left: recompute the sums exactly
     double prev           # previous raw sample
     int64_t run           # equal raw samples ending at the last one
     double hn             # ||template - mean(template)|| of this channel
@@ -117,13 +120,35 @@ ctypedef struct _EventRec:
 cdef inline void _window_step(_NormState* st, double un, double uo, double xv) noexcept nogil:
     """Slide the window by one sample: un comes in, uo leaves; xv is the raw sample
     (runs of identical raw samples detect a constant window exactly)."""
-    _nadd(&st.s1, &st.c1, un - uo)
-    _nadd(&st.s2, &st.c2, un * un - uo * uo)
+    cdef double d2 = un * un - uo * uo
+    if isfinite(d2):
+        # both squares finite (a difference of two finite squares cannot overflow)
+        _nadd(&st.s1, &st.c1, un - uo)
+        _nadd(&st.s2, &st.c2, d2)
+    else:
+        _window_step_nonfinite(st, un, uo)
     if xv == st.prev:
         st.run += 1
     else:
         st.run = 1
         st.prev = xv
+
+
+cdef inline void _window_step_nonfinite(_NormState* st, double un, double uo) noexcept nogil:
+    """_window_step's sums when un or uo is NaN/Inf (or its square overflows): such
+    a sample never enters the sums, which it would poison for good (NaN - NaN
+    is NaN), but is counted while in the window."""
+    cdef bint bad_in = not isfinite(un * un)
+    cdef bint bad_out = not isfinite(uo * uo)
+    if not bad_in:
+        _nadd(&st.s1, &st.c1, un)
+        _nadd(&st.s2, &st.c2, un * un)
+    if not bad_out:
+        _nadd(&st.s1, &st.c1, -uo)
+        _nadd(&st.s2, &st.c2, -uo * uo)
+    st.nbad += <int64_t>bad_in - <int64_t>bad_out
+    if bad_out and st.nbad == 0:
+        st.reanchor = 1
 
 
 cdef inline void _nadd(double* s, double* comp, double v) noexcept nogil:
@@ -139,6 +164,8 @@ cdef inline void _nadd(double* s, double* comp, double v) noexcept nogil:
 cdef inline double _pearson(_NormState* st, double num, Py_ssize_t m) noexcept nogil:
     cdef double S1 = st.s1 + st.c1, S2 = st.s2 + st.c2
     cdef double var = S2 - S1 * S1 / m, r
+    if st.nbad > 0:
+        return NAN          # as pearsonr of a window holding NaN or Inf
     if st.run >= m or not var > 0.0:
         return 0.0
     r = num / (sqrt(var) * st.hn)
@@ -191,6 +218,14 @@ cdef void _corr_fft(real_t* lin, Py_ssize_t m, Py_ssize_t L, Py_ssize_t N, void*
             y[i * ystride] = src[i]
 
 
+cdef inline bint _ends_finite(const real_t* y, Py_ssize_t L, Py_ssize_t ystride) noexcept nogil:
+    """Whether a transform's outputs are finite, told by the first and last: a NaN
+    or Inf anywhere in its input spreads over every output (each is a sum over
+    all bins).  The direct pass then redoes them, keeping the damage to the
+    windows that hold the bad sample."""
+    return isfinite(y[0]) and isfinite(y[(L - 1) * ystride])
+
+
 cdef void _corr_direct(const real_t* coef, Py_ssize_t m, const real_t* lin, Py_ssize_t L,
                        real_t* y, Py_ssize_t ystride) noexcept nogil:
     # sd_fir computes sum_k hr[k] * buf[n + k]: with hr = the template itself
@@ -210,14 +245,16 @@ cdef void _norm_lin(const real_t* lin, Py_ssize_t m, const real_t* x, Py_ssize_t
     """
     cdef Py_ssize_t i
     cdef double un, uo
+    cdef _NormState s = st[0]     # a local copy: its fields stay in registers
     for i in range(L):
         un = lin[m - 1 + i]
         uo = lin[i - 1]
-        _window_step(st, un, uo, x[i * ch])
+        _window_step(&s, un, uo, x[i * ch])
         if t0 + i < m - 1:
             y[i * ch] = 0
         else:
-            y[i * ch] = <real_t>_pearson(st, y[i * ch], m)
+            y[i * ch] = <real_t>_pearson(&s, y[i * ch], m)
+    st[0] = s
 
 
 cdef Py_ssize_t _norm_ring(real_t* ring, Py_ssize_t pos, Py_ssize_t m, const real_t* u,
@@ -233,6 +270,7 @@ cdef Py_ssize_t _norm_ring(real_t* ring, Py_ssize_t pos, Py_ssize_t m, const rea
     cdef Py_ssize_t i
     cdef int64_t j
     cdef double un, uo, num
+    cdef _NormState s = st[0]     # a local copy: its fields stay in registers
     for i in range(L):
         un = u[i * ch]
         uo = ring[pos]
@@ -240,7 +278,7 @@ cdef Py_ssize_t _norm_ring(real_t* ring, Py_ssize_t pos, Py_ssize_t m, const rea
         pos += 1
         if pos == m:
             pos = 0
-        _window_step(st, un, uo, x[i * ch])
+        _window_step(&s, un, uo, x[i * ch])
         if t0 + i < m - 1:
             y[i * ch] = 0
         else:
@@ -248,18 +286,25 @@ cdef Py_ssize_t _norm_ring(real_t* ring, Py_ssize_t pos, Py_ssize_t m, const rea
             j = t0 + i - tau + 1
             if d != 0.0 and j < m:
                 num += d * suf[j]
-            y[i * ch] = <real_t>_pearson(st, num, m)
+            y[i * ch] = <real_t>_pearson(&s, num, m)
+    st[0] = s
     return pos
 
 
 cdef void _exact_sums(const real_t* w, Py_ssize_t m, _NormState* st) noexcept nogil:
-    """Recompute the window sums from its samples (drift of the running sums reset)."""
+    """Recompute the window sums from its samples (drift of the running sums reset),
+    leaving out and counting the non-finite ones as _window_step does."""
     cdef Py_ssize_t i
     cdef double s1 = 0.0, c1 = 0.0, s2 = 0.0, c2 = 0.0, v
+    cdef int64_t bad = 0
     for i in range(m):
         v = w[i]
-        _nadd(&s1, &c1, v)
-        _nadd(&s2, &c2, v * v)
+        if isfinite(v * v):
+            _nadd(&s1, &c1, v)
+            _nadd(&s2, &c2, v * v)
+        else:
+            bad += 1
+    st.nbad = bad
     st.s1 = s1
     st.c1 = c1
     st.s2 = s2
@@ -273,7 +318,7 @@ cdef void _rebase(real_t* w, Py_ssize_t m, _NormState* st) noexcept nogil:
     cdef double mean = (st.s1 + st.c1) / m
     cdef double off = <double><real_t>(st.off + mean)
     cdef double d = off - st.off
-    if d != 0.0:
+    if d != 0.0 and isfinite(d):
         for i in range(m):
             w[i] = <real_t>(w[i] - d)
         st.off = off
@@ -296,10 +341,11 @@ cdef class Correlator(Block):
     normalize : bool, optional
         Output the Pearson coefficient of each length-m window with the
         template, in [-1, 1]: 0 where the window is constant and before the
-        first full window.  Computed from the correlation with the
-        mean-removed template and running sums of the window (float64,
-        compensated, recomputed exactly every few windows): no per-window
-        recomputation, and stable over hours of input with any DC offset.
+        first full window, NaN where it holds a NaN or Inf sample.  Computed
+        from the correlation with the mean-removed template and running sums
+        of the window (float64, compensated, recomputed exactly every few
+        windows): no per-window recomputation, and stable over hours of input
+        with any DC offset.
     threshold : float, optional
         Report a detection for every excursion of the score (normalised or
         raw) to ``>= threshold``: see :meth:`events`.
@@ -363,6 +409,14 @@ cdef class Correlator(Block):
     well conditioned: for windows whose spread is tiny next to their values
     (a 2-sample template on noisy data, say) expect errors of
     ``eps * sum(u**2) / sum((u - mean)**2)``.
+
+    Non-finite input: a NaN or Inf sample spoils exactly the ``m`` windows
+    that hold it, in every engine (normalised score NaN; raw score NaN or
+    +-Inf), and the scores are exact again from the first window free of
+    it.  The running sums leave such samples out and count them, instead
+    of carrying a NaN for good; a transform that saw one (it smears it over
+    all its outputs) is redone by dot products.  A NaN score is below any
+    threshold: it ends an excursion.
 
     Detections: each excursion of the score to ``>= threshold`` gives one
     event, at its highest score (the first such sample on ties), reported
@@ -684,6 +738,8 @@ cdef class Correlator(Block):
         if self._st != NULL:
             for c in range(ch):
                 self._st[c].s1 = self._st[c].c1 = self._st[c].s2 = self._st[c].c2 = 0.0
+                self._st[c].nbad = 0
+                self._st[c].reanchor = 0
                 self._st[c].prev = 0.0
                 self._st[c].run = 0
                 self._st[c].off = 0.0
@@ -694,13 +750,16 @@ cdef class Correlator(Block):
     # ------------------------------------------------------------------
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         cdef Py_ssize_t c, ch = self._in_ch
+        cdef double x0
         if frames <= 0:
             return 0
         if self.normalize and not self._started:
             # u = x - (first sample): keeps a DC offset out of the float32
-            # correlation; the zeros of the empty history stand for it
+            # correlation; the zeros of the empty history stand for it.  A
+            # non-finite first sample would make every u NaN: offset 0 then.
             for c in range(ch):
-                self._st[c].off = (<const float*>x)[c] if self._f32 else (<const double*>x)[c]
+                x0 = (<const float*>x)[c] if self._f32 else (<const double*>x)[c]
+                self._st[c].off = x0 if isfinite(x0) else 0.0
                 self._st[c].prev = self._st[c].off
                 self._st[c].run = 0
             self._started = True
@@ -836,6 +895,13 @@ cdef class Correlator(Block):
             for c in range(ch):
                 set_ = 0 if self._shared else c
                 lin = <char*>self._lin + (c * self._lin_len + self._A) * isz
+                if self.normalize and self._st[c].reanchor:
+                    # a NaN/Inf has left the window: sums from its samples
+                    self._st[c].reanchor = 0
+                    if self._f32:
+                        _exact_sums(<float*>lin - 1, m, &self._st[c])
+                    else:
+                        _exact_sums(<double*>lin - 1, m, &self._st[c])
                 xc = <const char*>x + (done * ch + c) * isz
                 yc = <char*>y + (done * ch + c) * isz
                 coef = <const char*>self._coef + set_ * m * isz
@@ -847,7 +913,7 @@ cdef class Correlator(Block):
                     if j >= 0:
                         _corr_fft(<float*>lin, m, L, N, plan, <const float*>H, <float*>self._X,
                                   <float*>self._acc, <float*>self._T, <float*>yc, ch)
-                    else:
+                    if j < 0 or not _ends_finite(<const float*>yc, L, ch):
                         _corr_direct(<const float*>coef, m, <const float*>lin, L, <float*>yc, ch)
                     if self.normalize:
                         _norm_lin(<const float*>lin, m, <const float*>xc, ch, <float*>yc, L,
@@ -857,7 +923,7 @@ cdef class Correlator(Block):
                     if j >= 0:
                         _corr_fft(<double*>lin, m, L, N, plan, <const double*>H, <double*>self._X,
                                   <double*>self._acc, <double*>self._T, <double*>yc, ch)
-                    else:
+                    if j < 0 or not _ends_finite(<const double*>yc, L, ch):
                         _corr_direct(<const double*>coef, m, <const double*>lin, L, <double*>yc, ch)
                     if self.normalize:
                         _norm_lin(<const double*>lin, m, <const double*>xc, ch, <double*>yc, L,
@@ -906,6 +972,14 @@ cdef class Correlator(Block):
                 self._since = 0
             for c in range(ch):
                 xc = <const char*>x + (done * ch + c) * isz
+                if self._st[c].reanchor:
+                    # a NaN/Inf has left the window: sums from its samples
+                    self._st[c].reanchor = 0
+                    ring = <char*>self._ring + c * m * isz
+                    if self._f32:
+                        _exact_sums(<float*>ring, m, &self._st[c])
+                    else:
+                        _exact_sums(<double*>ring, m, &self._st[c])
                 if self._f32:
                     for i in range(L):
                         (<float*>self._scratch)[i * ch + c] = (<const float*>xc)[i * ch] - <float>self._st[c].off

@@ -1,6 +1,6 @@
 """DelayEstimator: the delay between two live streams, by GCC-PHAT over a sliding window."""
 
-from libc.math cimport sqrt
+from libc.math cimport NAN, sqrt
 from libc.string cimport memcpy, memset
 
 import numpy as np
@@ -48,6 +48,16 @@ cdef void _cross_spectrum(real_t* X0, real_t* X1, Py_ssize_t half, bint phat) no
                 a = b = 0.0
         r1[k] = <real_t>a
         i1[k] = <real_t>b
+
+
+cdef bint _all_finite(const real_t* v, Py_ssize_t n) noexcept nogil:
+    """Whether v[0 : n] holds no NaN or Inf (v - v is 0 only for a finite v;
+    an OR over comparisons vectorises, a sum would not without -ffast-math)."""
+    cdef Py_ssize_t i
+    cdef int bad = 0
+    for i in range(n):
+        bad |= (v[i] - v[i]) != 0
+    return not bad
 
 
 cdef double _peak_lag(const real_t* r, Py_ssize_t N, Py_ssize_t max_lag) noexcept nogil:
@@ -124,7 +134,10 @@ cdef class DelayEstimator(Block):
         lag = argmax of r over lags -max_lag..max_lag (r[-k] is lag -k),
               plus the vertex of the parabola through the peak and its neighbours
 
-    Silence (a flat correlation) gives 0.  The estimate comes out in the
+    Silence (a flat correlation) gives 0.  A window holding a NaN or Inf
+    sample (in either channel) gives NaN -- it is reported, not skipped, so
+    that output k still belongs to window k; the estimates are finite again
+    from the first window free of them.  The estimate comes out in the
     stream dtype, as a ``(k, 1)`` array.
 
     Examples
@@ -278,13 +291,18 @@ cdef class DelayEstimator(Block):
 cdef double _estimate(real_t* ring, Py_ssize_t wpos, Py_ssize_t W, real_t* buf, real_t* spec,
                       real_t* corr, Py_ssize_t N, void* plan, Py_ssize_t max_lag,
                       bint phat) noexcept nogil:
-    """The lag estimate for the window in the rings (oldest sample at wpos)."""
+    """The lag estimate for the window in the rings (oldest sample at wpos);
+    NaN if the window holds a NaN or Inf in either channel."""
     cdef Py_ssize_t c, half = N // 2
     cdef real_t* r
     for c in range(2):
         r = ring + c * W
         memcpy(buf, r + wpos, (W - wpos) * sizeof(real_t))
         memcpy(buf + W - wpos, r, wpos * sizeof(real_t))
+        if not _all_finite(buf, W):
+            # the transforms would be all NaN and the peak search would
+            # settle on lag 0, a plausible but made-up answer
+            return NAN
         memset(buf + W, 0, (N - W) * sizeof(real_t))
         if real_t is float:
             sd_fft_f32_forward(<sd_fft_f32*>plan, buf, spec + c * N, spec + c * N + half)
