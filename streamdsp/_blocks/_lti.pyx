@@ -5,12 +5,15 @@ import warnings
 cimport numpy as cnp
 import numpy as np
 from libc.string cimport memcpy, memset
-from scipy import signal
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
 from streamdsp._core._validate import coefficients, finite_float, whole_number
+from streamdsp._core._lazy import LazyModule
 from streamdsp._errors import StreamStateError
+
+# imported when a system is converted, not when streamdsp is
+signal = LazyModule("scipy.signal")
 
 cnp.import_array()
 
