@@ -109,6 +109,14 @@ cdef class Pipeline(Block):
         """The blocks, first to last (a new list)."""
         return list(self._blocks)
 
+    @property
+    def tail_frames(self):
+        """The blocks' tails added along the chain (each at its own output rate)."""
+        t = 0
+        for b in self._blocks:
+            t = -(-t // b.decimation) + b.tail_frames
+        return t
+
     def __repr__(self):
         n = len(self._blocks)
         return f"<Pipeline with {n} block{'s' if n != 1 else ''}: [{', '.join(map(repr, self._blocks))}]>"
