@@ -89,12 +89,14 @@ def _load_npy(name, path):
             head = f.read(len(_NPY_MAGIC))
     except OSError as e:
         raise _ArgError(f"{name}: cannot read {path!r}: {(e.strerror or str(e)).lower()}") from None
+    if head.startswith(b"PK"):
+        raise _ArgError(f"{name}: expected a .npy array file, got the archive {path!r} (.npz)")
     if head != _NPY_MAGIC:
-        kind = "a .npz archive" if head.startswith(b"PK") else "not a .npy file (no .npy signature)"
         hint = ""
         if path.lower().endswith(_AUDIO_EXTENSIONS):
             hint = f"; for an impulse response in an audio file use convolver:{os.path.basename(path)}"
-        raise _ArgError(f"{name}: expected a .npy array file (numpy.save), got {path!r}: {kind}{hint}")
+        raise _ArgError(f"{name}: expected a .npy array file, got {path!r}: "
+                        f"not a .npy file (no .npy signature){hint}")
     try:
         a = np.load(path, allow_pickle=False)
     except ValueError as e:
