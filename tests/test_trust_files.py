@@ -215,6 +215,15 @@ def test_file_sink_in_a_with_block_aborts_on_error_and_commits_otherwise(tmp_pat
     assert parts(tmp_path) == []
 
 
+def test_file_sink_never_closed_says_where_its_audio_is(tmp_path):
+    sink = sd.FileSink(tmp_path / "lost.wav", FS)
+    sink.write(np.ones(10))
+    part = sink.temp_path
+    with pytest.warns(ResourceWarning, match=r"'.*lost\.wav' was never closed; what was written is in"):
+        del sink
+    assert parts(tmp_path) == [os.path.basename(part)] and not (tmp_path / "lost.wav").exists()
+
+
 def test_file_sink_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
     target = tmp_path / "p.wav"
     soundfile.write(target, np.zeros(10), FS)

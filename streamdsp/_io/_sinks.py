@@ -361,6 +361,15 @@ class FileSink(Sink):
             pass
         self.temp_path = None
 
+    def __del__(self):
+        if getattr(self, "temp_path", None) and not getattr(self, "_closed", True):
+            try:
+                warnings.warn(f"FileSink: {self.path!r} was never closed; what was written is in "
+                              f"{self.temp_path!r} (close() the sink, or use sd.run or a with block)",
+                              ResourceWarning, source=self)
+            except Exception:    # interpreter shutdown
+                pass
+
     def __enter__(self):
         return self
 
