@@ -579,6 +579,11 @@ cdef class Block:
         return self._latency
 
     @property
+    def tail_frames(self):
+        """Output frames that follow the last input (after ``latency``): 0 here."""
+        return 0
+
+    @property
     def decimation(self):
         """Input frames per output frame: 1 unless the block lowers the rate."""
         return self._decim

@@ -200,6 +200,13 @@ cdef class Graph(Block):
         return builder.whole_latency(outs[0])
 
     @property
+    def tail_frames(self):
+        """Frames output 0 rings on after the input: the largest sum of tails along a path."""
+        builder.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = builder.plan(self._inputs, self._outputs)
+        return builder.path_tail(outs[0])
+
+    @property
     def decimation(self):
         """Input frames per frame of output 0 (1 unless the graph lowers the rate)."""
         builder.check_complete(self._nodes, self._inputs, self._outputs)

@@ -124,6 +124,14 @@ cdef class Pipeline(Block):
         """Whether every block runs without the interpreter (no Python-level block inside)."""
         return not self._pylevel and all(b.gil_free for b in self._blocks)
 
+    @property
+    def tail_frames(self):
+        """The blocks' tails added along the chain (each at its own output rate)."""
+        t = 0
+        for b in self._blocks:
+            t = -(-t // b.decimation) + b.tail_frames
+        return t
+
     def __repr__(self):
         n = len(self._blocks)
         return f"<Pipeline with {n} block{'s' if n != 1 else ''}: [{', '.join(map(repr, self._blocks))}]>"
