@@ -185,10 +185,11 @@ def run_scenario(sc, progress=lambda step: None):
     try:
         b = eval(sc["make"], ns)
     except Exception as e:
-        return _check_error(e, names, -1) or {"ok": True}
+        return _check_error(e, names, -1) or {"ok": True, "returned": 0}
     ns["b"] = b
     # aligned: every call so far gave all inputs the same frame count (nothing carried)
     st = {"clean": True, "peak": 0.0, "seen": [], "limit": None, "b": b, "aligned": True}
+    returned = 0      # calls that returned (how deep the scenario got: for statistics)
     if sc.get("gain") or sc.get("absmax"):
         # evaluated at each check: Add's input count is fixed by its first chunk
         st["limit"] = lambda peak: (float(eval(sc.get("gain") or "0", ns)) * peak
@@ -222,6 +223,7 @@ def run_scenario(sc, progress=lambda step: None):
                 return _failure(step, f"the refused call changed the block's state from {before} to "
                                       f"{_state(b)}: {type(e).__name__}: {str(e)[:200]}")
             continue
+        returned += 1
         if op in ("flush", "reset"):
             if op == "flush":
                 bad = _check_output(y, st, sc, step, None, [])
@@ -242,7 +244,7 @@ def run_scenario(sc, progress=lambda step: None):
             bad = _check_output(y, st, sc, step, out, xs)
             if bad:
                 return bad
-    return {"ok": True}
+    return {"ok": True, "returned": returned}
 
 
 def run_forked(sc, timeout):
