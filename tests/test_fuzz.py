@@ -472,6 +472,10 @@ KNOWN = [   # (make, ops, every output sample is 0 or an input sample)
     ("sd.Correlator(np.ones(10), block_size=2**40)", [["process", ["np.ones(10)"], None]], False),
     ("sd.Gain(1.0)", [["process", ["np.ones((8, 2))"], "np.empty(3)"]], True),
     ("sd.Block()", [["process", ["np.ones(8)"], None]], True),
+    # found by the fuzzer on the same main
+    ("sd.MaxPool(98)", [["prepare", ["2**62"], None]], True),
+    ("sd.Parallel(*[sd.FIR(np.ones(300), method='fft') for _ in range(65)])",
+     [["process", ["np.ones(3)"], None], ["flush", [], None]], False),
 ]
 
 
