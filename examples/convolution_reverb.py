@@ -58,8 +58,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     dry, ir, sr, what = load_or_make(args.seconds)
-    tail = np.zeros(len(ir), dtype=np.float32)              # let the hall ring out
-    signal = np.concatenate([dry, tail])
 
     g = sd.Graph()
     x = g.input()
@@ -68,7 +66,9 @@ def main(argv=None):
     g.output(g.add(sd.Mix([1.0 - args.wet, args.wet]), stereo, wet))
 
     t0 = time.perf_counter()
-    y = sd.run(sd.ArraySource(signal, chunk_size=args.block_size) >> g)
+    # tail=True lets the hall ring out: the graph's tail_frames (len(ir) - 1)
+    # of silence follow the voice
+    y = sd.run(sd.ArraySource(dry, chunk_size=args.block_size) >> g, tail=True)
     wall = time.perf_counter() - t0
     y /= max(1.0, float(np.max(np.abs(y))) / 0.9)
 
@@ -76,8 +76,8 @@ def main(argv=None):
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "reverb.wav")
     soundfile.write(path, y, sr, subtype="FLOAT")
-    print(f"{what}: {len(signal)} frames ({len(signal) / sr:.2f} s, tail included) through a "
-          f"{ir.shape[0]}-tap stereo room in {wall:.3f} s, {len(signal) / sr / wall:.0f}x real time")
+    print(f"{what}: {len(y)} frames ({len(y) / sr:.2f} s, tail of {g.tail_frames} included) through a "
+          f"{ir.shape[0]}-tap stereo room in {wall:.3f} s, {len(y) / sr / wall:.0f}x real time")
     print(f"wrote {path}")
     return 0
 

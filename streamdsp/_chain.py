@@ -77,13 +77,34 @@ def _existing_file(name, text):
     return path
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+_AUDIO_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3", ".caf", ".w64", ".au", ".opus")
+
+
 def _load_npy(name, path):
+    # np.load takes any file that is not .npy for a pickle and says so;
+    # that says nothing about the file, so look at its signature first
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_NPY_MAGIC))
+    except OSError as e:
+        raise _ArgError(f"{name}: cannot read {path!r}: {(e.strerror or str(e)).lower()}") from None
+    if head.startswith(b"PK"):
+        raise _ArgError(f"{name}: expected a .npy array file, got the archive {path!r} (.npz)")
+    if head != _NPY_MAGIC:
+        hint = ""
+        if path.lower().endswith(_AUDIO_EXTENSIONS):
+            hint = f"; for an impulse response in an audio file use convolver:{os.path.basename(path)}"
+        raise _ArgError(f"{name}: expected a .npy array file, got {path!r}: "
+                        f"not a .npy file (no .npy signature){hint}")
     try:
         a = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise _ArgError(f"{name}: expected a .npy array file, got {path!r} ({e})") from None
-    if not isinstance(a, np.ndarray):  # an .npz archive
-        raise _ArgError(f"{name}: expected a .npy array file, got the archive {path!r}")
+    except ValueError as e:
+        why = "it holds Python objects, not numbers" if "allow_pickle" in str(e) else str(e)
+        raise _ArgError(f"{name}: expected a .npy array of numbers, got {path!r}: {why}") from None
+    except (OSError, EOFError) as e:
+        raise _ArgError(f"{name}: expected a .npy array file, got {path!r}: truncated or damaged "
+                        f"({e})") from None
     return a
 
 
@@ -117,7 +138,7 @@ def _build(name, cls, *args, **kwargs):
     """``cls(*args)``, with the block's own ValueError/TypeError as an _ArgError."""
     try:
         return cls(*args, **kwargs)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError, MemoryError) as e:
         msg = str(e)
         raise _ArgError(msg if msg.lower().startswith(name) else f"{name}: {msg}") from None
 
@@ -125,13 +146,21 @@ def _build(name, cls, *args, **kwargs):
 # ---------------------------------------------------------------------------
 # one builder per block name: builder(args, samplerate, channels) -> Block
 
+_MAX_DB = 20 * math.log10(np.finfo(np.float64).max)   # the largest level a float holds: 6165 dB
+
+
 def _gain(args, samplerate, channels):
     _count("gain", args, "G", 1)
     text = args[0]
     m = re.fullmatch(r"(.*?)\s*db", text, flags=re.IGNORECASE)
     if m:
         db = _number("gain", "the gain in dB", m.group(1))
-        return _build("gain", _sd.Gain, 10.0 ** (db / 20.0))
+        try:
+            g = 10.0 ** (db / 20.0)
+        except OverflowError:
+            raise _ArgError(f"gain: expected a level a float can hold (at most "
+                            f"{_MAX_DB:.0f} dB), got {text!r}") from None
+        return _build("gain", _sd.Gain, g)
     try:
         g = float(text)
     except ValueError:

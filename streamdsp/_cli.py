@@ -16,7 +16,6 @@ import argparse
 import inspect
 import os
 import sys
-import tempfile
 import textwrap
 import time
 
@@ -308,11 +307,25 @@ class _AlignedSink(sd.Sink):
             self.sink.write(self._empty)  # still create an (empty) file
         self.sink.close()
 
+    def abort(self):
+        self.sink.abort()
+
     def result(self):
         return self.sink.result()
 
     def __repr__(self):
         return f"<_AlignedSink skip={self.skip} {self.sink!r}>"
+
+
+def _message(e):
+    """One line for an error: streamdsp's own messages as they are, others with their type."""
+    text = str(e)
+    for prefix in ("FileSink: ", "FileSource: "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    if isinstance(e, (sd.StreamDSPError, OSError, ValueError, TypeError)) and text:
+        return text
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def cmd_process(args):
@@ -321,26 +334,38 @@ def cmd_process(args):
     The chain is parsed and checked (blocks, arguments, files they name)
     before anything is written.  The output is aligned with the input: the
     chain's latency is dropped from its start (--keep-latency keeps it), so
-    OUT has as many frames as IN and equals the offline result.  OUT is
-    written through a temporary file and only replaces an existing file when
-    the whole run succeeded.  Its format comes from its extension; its
-    subtype is IN's where the format allows it, else the format's default.
+    OUT has as many frames as IN and equals the offline result; with --tail
+    the chain's tail (a reverb's ring-out, an FIR's ntaps - 1 frames) is
+    written too.  OUT is written through a temporary file beside it and
+    replaces an existing file (IN itself included) only when the whole run
+    succeeded.  Its format comes from its extension; its subtype is the
+    stream's float type where the format stores floats (WAV, AIFF: FLOAT,
+    or DOUBLE for 32-bit and double input), else the format's default
+    (FLAC: PCM_16), where samples beyond full scale are clipped, counted
+    and reported.  Every failure is one line on stderr and exit status 2.
     """
+    try:
+        return _process(args)
+    except KeyboardInterrupt:
+        return _fail("process", f"interrupted; {args.output!r} was not written", 130)
+    except Exception as e:    # anything unforeseen is still one line, not a traceback
+        return _fail("process", _message(e), 2)
+
+
+def _process(args):
     import warnings
 
     import soundfile
 
     cmd = "process"
-    if not os.path.exists(args.input):
-        return _fail(cmd, f"cannot read {args.input!r}: no such file", 2)
     try:
+        source = sd.FileSource(args.input, chunk_size=args.chunk_size)
         info = soundfile.info(args.input)
         # float32 unless the file holds more precision than float32 keeps
-        dtype = "float64" if info.subtype in ("PCM_32", "DOUBLE") else "float32"
-        source = sd.FileSource(args.input, chunk_size=args.chunk_size, dtype=dtype)
+        if info.subtype in ("PCM_32", "DOUBLE"):
+            source = sd.FileSource(args.input, chunk_size=args.chunk_size, dtype="float64")
     except Exception as e:
-        detail = str(e).split(": ", 1)[-1] if isinstance(e, OSError) else str(e)
-        return _fail(cmd, f"cannot read {args.input!r} as audio: {detail}", 2)
+        return _fail(cmd, _message(e), 2)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -360,35 +385,35 @@ def cmd_process(args):
                           f"({', '.join(f.lower() for f in sorted(formats))}), got {out!r}", 2)
     fmt = ext.upper()
     subtype = args.subtype
-    if subtype is None:
-        subtype = info.subtype if soundfile.check_format(fmt, info.subtype) else None
-    elif not soundfile.check_format(fmt, subtype.upper()):
-        return _fail(cmd, f"expected a subtype that {fmt} takes "
-                          f"({', '.join(soundfile.available_subtypes(fmt))}), got {subtype!r}", 2)
-    else:
+    if subtype is not None:
+        if not soundfile.check_format(fmt, subtype.upper()):
+            return _fail(cmd, f"expected a subtype that {fmt} takes "
+                              f"({', '.join(soundfile.available_subtypes(fmt))}), got {subtype!r}", 2)
         subtype = subtype.upper()
     if not os.path.isdir(outdir):
         return _fail(cmd, f"cannot write {out!r}: the folder {outdir!r} does not exist", 2)
+    if not os.access(outdir, os.W_OK | os.X_OK):    # say so before the long part starts
+        why = "is on a read-only file system" if os.statvfs(outdir).f_flag & os.ST_RDONLY else \
+            "is not writable (permission denied)"
+        return _fail(cmd, f"cannot write {out!r}: the folder {outdir!r} {why}", 2)
 
     latency = 0 if args.keep_latency else chain.latency
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out) + ".", suffix=".part", dir=outdir)
-    os.close(fd)
-    try:
-        sink = _AlignedSink(sd.FileSink(tmp, info.samplerate, subtype=subtype, format=fmt), latency)
-        progress = False if args.quiet else os.path.basename(args.input)
-        t0 = time.perf_counter()
-        sd.run(source >> chain >> sink, progress=progress)
-        wall = time.perf_counter() - t0
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except KeyboardInterrupt:
-        os.unlink(tmp)
-        return _fail(cmd, f"interrupted; {out!r} was not written", 130)
-    except Exception as e:
-        os.unlink(tmp)
-        return _fail(cmd, f"{type(e).__name__}: {e}", 1)
+    file_sink = sd.FileSink(out, info.samplerate, subtype=subtype, format=fmt)
+    sink = _AlignedSink(file_sink, latency)
+    progress = False if args.quiet else os.path.basename(args.input)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sd.run(source >> chain >> sink, progress=progress, tail=args.tail)
+    wall = time.perf_counter() - t0
+    clipped = file_sink.stats()["clipped"]
+    for w in caught:
+        if not (clipped and "clipped" in str(w.message)):
+            _fail(cmd, f"warning: {w.message}", 0)
+    if clipped:
+        _fail(cmd, f"warning: {clipped} samples were clipped to -1..1 in {out!r} ({fmt} "
+                   f"{file_sink.subtype} holds integers; peak {_dbfs(file_sink.peak)}); write "
+                   f"WAV or AIFF to keep them, or lower the gain", 0)
 
     if not args.quiet:
         written = soundfile.info(out)
@@ -399,8 +424,9 @@ def cmd_process(args):
               f"{_speed(info.frames, info.samplerate, wall)}")
         print(f"  latency: {chain.latency} samples, "
               f"{'kept' if args.keep_latency else 'compensated (output aligned with input)'}")
-        clip = " (clipped: integer PCM holds -1..1)" if sink.peak > 1 and \
-            written.subtype.startswith("PCM") else ""
+        if args.tail:
+            print(f"  tail   : {chain.tail_frames} frames written after the input")
+        clip = f" ({clipped} samples clipped: {written.subtype} holds -1..1)" if clipped else ""
         print(f"  output : {written.frames} frames, {written.format} {written.subtype}, "
               f"peak {_dbfs(sink.peak)}{clip}")
     return 0
@@ -525,7 +551,7 @@ def make_parser():
                        epilog=chain_help() + "\n\nExamples:\n"
                        '  streamdsp process in.wav out.wav --chain "gain:-6dB"\n'
                        '  streamdsp process in.flac out.flac --chain "fir:taps.npy | delay:48"\n'
-                       '  streamdsp process dry.wav wet.wav --chain "convolver:hall.wav | gain:0.5"')
+                       '  streamdsp process dry.wav wet.wav --chain "convolver:hall.wav | gain:0.5" --tail')
     p.add_argument("input", metavar="IN", help="audio file to read (any format libsndfile reads)")
     p.add_argument("output", metavar="OUT", help="audio file to write (format from its extension)")
     p.add_argument("--chain", required=True, help='blocks separated by "|", e.g. "fir:taps.npy | gain:0.5"')
@@ -533,9 +559,12 @@ def make_parser():
                    help="frames read per chunk (default: %(default)s)")
     p.add_argument("--subtype", metavar="S",
                    help="libsndfile subtype of OUT, e.g. PCM_16, PCM_24, FLOAT "
-                        "(default: IN's if OUT's format takes it)")
+                        "(default: float where OUT's format stores it, else its default)")
     p.add_argument("--keep-latency", action="store_true",
                    help="keep the chain's latency at the start of OUT instead of dropping it")
+    p.add_argument("--tail", action="store_true",
+                   help="also write what rings on after IN ends (the chain's tail_frames: a "
+                        "reverb's decay, an FIR's last ntaps-1 frames)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=cmd_process)
 

@@ -243,8 +243,9 @@ def test_file_sink_flush_makes_a_copy_taken_mid_recording_readable(tmp_path, fmt
     for i in range(0, 2500, 100):
         sink.write(x[i:i + 100])
     assert sink.frames_flushed == 2000
+    assert not path.exists()          # written beside it until close
     snap = tmp_path / f"snap.{fmt}"
-    shutil.copy(path, snap)           # what a crash now would leave (minus unflushed data)
+    shutil.copy(sink.temp_path, snap)  # what a crash now would leave (minus unflushed data)
     y, _ = soundfile.read(snap, dtype="float32")
     assert len(y) >= 2000
     np.testing.assert_array_equal(y, x[:len(y)])
@@ -269,7 +270,7 @@ def test_file_sink_flush_updates_a_wav_header_that_other_readers_trust(tmp_path)
     sink.flush()
     assert sink.frames_flushed == 500
     # while the file is still open, the header already counts the 500 frames
-    rate, data = wavfile.read(path)
+    rate, data = wavfile.read(sink.temp_path)
     assert rate == 1000 and data.shape == (500,)
     sink.write(np.zeros(300, dtype=np.float32))
     sink.close()
@@ -304,7 +305,7 @@ _KILLED_WRITER = textwrap.dedent("""
         sink.write(chunk)
         if sink.frames_flushed != last:
             last = sink.frames_flushed
-            print(last, flush=True)
+            print(last, sink.temp_path, flush=True)   # killed, the data stays there
         time.sleep(0.002)     # ~ 15x real time: the file grows, the test stays small
 """)
 
@@ -324,7 +325,8 @@ def test_file_sink_survives_sigkill_with_everything_flushed(tmp_path, fmt, subty
             line = proc.stdout.readline()
             if not line:
                 break
-            flushed.append(int(line))
+            count, partial = line.rstrip("\n").split(" ", 1)
+            flushed.append(int(count))
         time.sleep(0.1)         # let it write past the last flush
         proc.send_signal(_signal.SIGKILL)
         proc.wait(10)
@@ -334,8 +336,9 @@ def test_file_sink_survives_sigkill_with_everything_flushed(tmp_path, fmt, subty
     assert proc.returncode == -_signal.SIGKILL, proc.stderr.read()
     assert len(flushed) >= 4 and flushed[-1] > 0, (flushed, proc.stderr.read())
 
-    info = soundfile.info(path)
-    y, sr = soundfile.read(path, dtype="float64")
+    assert not path.exists() and os.path.basename(partial).startswith(path.name + ".")
+    info = soundfile.info(partial)
+    y, sr = soundfile.read(partial, dtype="float64")
     assert sr == 8000 and y.ndim == 2 and y.shape[1] == 2
     assert info.frames == len(y) >= flushed[-1]
     n = np.arange(len(y))

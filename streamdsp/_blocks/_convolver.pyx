@@ -176,6 +176,11 @@ cdef class Convolver(Block):
         """Length of the impulse response."""
         return self.ir.shape[0]
 
+    @property
+    def tail_frames(self):
+        """``len(ir) - 1``: the reverb tail after the last input (see :func:`streamdsp.run`)."""
+        return self.ir.shape[0] - 1
+
     def frequency_response(self, n=512, fs=None, whole=False):
         """Frequency response of the impulse response (``scipy.signal.freqz`` conventions).
 

@@ -1148,6 +1148,13 @@ cdef class Correlator(Block):
         return self._m
 
     @property
+    def tail_frames(self):
+        """``len(template) - 1`` for the raw correlation (``correlate(x, t, "full")``
+        has that many frames past the input); 0 with ``normalize=True``, whose
+        score of a window reaching past the input would score padding, not signal."""
+        return 0 if self.normalize else self._m - 1
+
+    @property
     def engine(self):
         """The engine running now: ``"chunk"`` (dot products and transforms over
         each chunk) or ``"partitioned"`` (the convolver).  ``method="auto"``

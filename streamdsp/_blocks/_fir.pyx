@@ -146,6 +146,11 @@ cdef class FIR(Block):
         return self._ntaps
 
     @property
+    def tail_frames(self):
+        """``ntaps - 1``: the frames a sample keeps ringing after it (see :func:`streamdsp.run`)."""
+        return self._ntaps - 1
+
+    @property
     def block_size(self):
         """Partition size of the FFT path, or ``None`` for the direct form."""
         return self._block_size or None

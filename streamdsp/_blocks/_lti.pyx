@@ -5,12 +5,15 @@ import warnings
 cimport numpy as cnp
 import numpy as np
 from libc.string cimport memcpy, memset
-from scipy import signal
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
 from streamdsp._core._validate import coefficients, finite_float, whole_number
+from streamdsp._core._lazy import LazyModule
 from streamdsp._errors import StreamStateError
+
+# imported when a system is converted, not when streamdsp is
+signal = LazyModule("scipy.signal")
 
 cnp.import_array()
 
@@ -171,6 +174,35 @@ def _normalized_sos(sos):
         raise ValueError(f"{_NAME}: expected a0 = sos[:, 3] != 0 in every section, got "
                          f"{np.array2string(a0, threshold=8)}")
     return s / a0[:, None]
+
+
+# tail_frames of an IIR system: where its impulse response has decayed for
+# good below -120 dB of its peak (below float32 resolution of a full-scale
+# signal), capped so that a ring of minutes cannot turn into a runaway job.
+_TAIL_LEVEL = 1e-6
+_TAIL_CAP = 1 << 20
+
+
+def _decay_frames(LTISystem block):
+    """Index of the last impulse-response sample at or above -120 dB of the peak."""
+    r = float(np.max(np.abs(block._poles))) if len(block._poles) else 0.0
+    if r >= 1.0:
+        return _TAIL_CAP
+    # the slowest pole loses -20 log10(r) dB a frame: simulate well past the
+    # frame where that envelope reaches -120 dB, and longer while the
+    # response is still above the level in the second half of what was
+    # simulated (repeated or clustered poles rise before they decay)
+    n = 256 if r == 0.0 else int(min(_TAIL_CAP, 2 * np.log(_TAIL_LEVEL) / np.log(r))) + 256
+    while True:
+        n = min(n, _TAIL_CAP + 1)
+        a = np.abs(block.impulse(n))
+        peak = a.max()
+        if not peak > 0:
+            return 0
+        last = int(np.flatnonzero(a >= _TAIL_LEVEL * peak)[-1])
+        if last < n // 2 or n > _TAIL_CAP:
+            return min(last, _TAIL_CAP)
+        n *= 4
 
 
 def _section_poles(sos):
@@ -380,8 +412,10 @@ cdef class LTISystem(Block):
     cdef double* _st            # state: sos (nsec, 2, channels); ss (N, channels)
     cdef Py_ssize_t _st_len
     cdef double* _work          # sos: a float64 piece between passes; ss: (N + 1, channels)
+    cdef Py_ssize_t _tail       # tail_frames once computed, else -1
 
     def __cinit__(self, *args, **kwargs):
+        self._tail = -1
         self._co = NULL
         self._st = NULL
         self._work = NULL
@@ -584,6 +618,18 @@ cdef class LTISystem(Block):
         else:
             t._configure_sos(self._sos, self.fs, False)
         return t
+
+    @property
+    def tail_frames(self):
+        """Frames until the impulse response stays below -120 dB of its peak.
+
+        At most ``2**20`` (about 22 s at 48 kHz), which is also the answer
+        for a system that does not decay (a pole on or outside the unit
+        circle).  Computed once, from the impulse response.
+        """
+        if self._tail < 0:
+            self._tail = _decay_frames(self)
+        return self._tail
 
     def impulse(self, n=100):
         """The first ``n`` samples of the impulse response (float64).

@@ -487,6 +487,11 @@ cdef class Decimate(Block):
         """Length of the anti-aliasing filter."""
         return self._ntaps
 
+    @property
+    def tail_frames(self):
+        """``ceil((ntaps - 1) / factor)`` output frames: the filter's ring-out, decimated."""
+        return -(-(self._ntaps - 1) // self._factor)
+
     def frequency_response(self, n=512, fs=None, whole=False):
         """Frequency response of the anti-aliasing filter, as ``scipy.signal.freqz`` gives it.
 

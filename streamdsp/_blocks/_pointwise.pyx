@@ -139,6 +139,11 @@ cdef class Delay(Block):
         """The delay in samples."""
         return self._delay
 
+    @property
+    def tail_frames(self):
+        """The delayed frames not yet out (``samples``, less what counts as latency)."""
+        return self._delay - self._latency
+
     def _params(self):
         return {"samples": self._delay}
 

@@ -38,7 +38,30 @@
 #                      the memory made in _setup.  nogil so that a live
 #                      stream can reset between callbacks.
 #
-# Thread safety: a block is not thread-safe.  One stream, one thread.
+# Threads: one stream, one thread at a time.  Every Python entry point
+# (process, flush, reset, prepare; a container's too) claims the block's
+# atomic `_in_use` flag with _enter() and gives it back with _leave(); a
+# second thread gets StreamStateError.  A cdef subclass that overrides
+# process() (Combiner) brackets its work the same way.  The C-level hooks
+# take no flag: a container's thread owns the blocks inside it.
+#
+# Python-level blocks: a Python subclass overriding process() (`_pylevel`)
+# has no C kernel for containers to call.  Containers call _run_py()
+# instead of _run() for it (it takes the GIL and calls process()), and
+# _reset_any() instead of _reset(); errors raised there are kept and raised
+# by the outermost process() (check_python_errors()).
+#
+# Denormals: every nogil kernel call made from Python runs between
+# sd_fpu_enter() and sd_fpu_leave() (flush-to-zero, see sd_fpu.h).
+
+cdef extern from "sd_inuse.h" nogil:
+    bint sd_try_enter(long* flag)
+    void sd_leave(long* flag)
+
+cdef extern from "sd_fpu.h" nogil:
+    unsigned int sd_fpu_enter()
+    void sd_fpu_leave(unsigned int old)
+    void sd_fpu_set_thread()
 
 cdef enum:
     DT_NONE = 0
@@ -59,6 +82,8 @@ cdef class Block:
                                 # rate-reducing block (Downsample, MaxPool, Decimate)
     cdef void* _zeros           # latency-sized zero input for the default _flush
     cdef Py_ssize_t _zeros_frames
+    cdef long _in_use           # atomic: a thread is inside a Python entry point
+    cdef bint _pylevel          # process() is written in Python (no C kernel)
 
     # --- hooks for subclasses -------------------------------------------
     cdef int _setup(self, Py_ssize_t channels) except -1
@@ -74,3 +99,10 @@ cdef class Block:
     cdef object _as_chunk(self, object x)
     cdef object _new_output(self, Py_ssize_t frames, bint one_d)
     cdef object _check_out(self, object out, Py_ssize_t frames, bint one_d)
+    cdef int _enter(self) except -1
+    cdef void _leave(self) noexcept nogil
+    cdef Py_ssize_t _run_py(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
+    cdef void _reset_any(self) noexcept nogil
+
+
+cdef int check_python_errors() except -1

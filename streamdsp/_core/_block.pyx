@@ -1,6 +1,10 @@
 """The Block base class: validation in one place, kernels behind nogil hooks."""
 
 cimport numpy as cnp
+from libc.string cimport memcpy, memset
+import operator
+import threading
+
 import numpy as np
 
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
@@ -16,6 +20,149 @@ def _dtype_name(int dt):
     return {DT_F32: "float32", DT_F64: "float64"}.get(dt)
 
 
+def _channel_count(name, channels):
+    """``channels`` as a positive int, or an error naming the block."""
+    try:
+        ch = operator.index(channels)
+    except TypeError:
+        raise TypeError(f"{name}: expected a whole number of channels, got "
+                        f"{type(channels).__name__} {channels!r:.40}") from None
+    if ch < 1:
+        raise ValueError(f"{name}: expected at least 1 channel, got {ch}")
+    return ch
+
+
+def _stream_dtype(name, dtype):
+    """The compute dtype (DT_F32 or DT_F64) a stream of ``dtype`` gets, or an error naming the block."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind not in _REAL_KINDS:
+        raise TypeError(f"{name}: expected a real dtype (float32, float64 or integer PCM), "
+                        f"got {dtype!r:.40}")
+    return DT_F32 if d == np.float32 else DT_F64
+
+
+# ---------------------------------------------------------------------------
+# Python-level blocks
+
+_HEAPTYPE = 1 << 9      # Py_TPFLAGS_HEAPTYPE: a class written in Python
+_pylevel_of = {}        # type -> whether its process() is written in Python
+
+
+def _python_level(cls):
+    """Whether instances of ``cls`` process in Python (a Python class overriding ``process``)."""
+    found = _pylevel_of.get(cls)
+    if found is None:
+        found = False
+        for c in cls.__mro__:
+            if not c.__flags__ & _HEAPTYPE:
+                break
+            if "process" in vars(c):
+                found = True
+                break
+        _pylevel_of[cls] = found
+    return found
+
+
+def _compiled_base(cls):
+    """The nearest class of ``cls``'s MRO that is compiled (where its kernel comes from)."""
+    for c in cls.__mro__:
+        if not c.__flags__ & _HEAPTYPE:
+            return c
+
+
+# An error raised by a Python-level block called from a container's nogil
+# loop, per thread, until the outermost process() raises it.  The C count
+# lets process() skip the dict on its fast path.
+_pending = {}
+cdef Py_ssize_t _n_pending = 0
+
+
+cdef void _keep_error(object e) noexcept:
+    global _n_pending
+    _pending.setdefault(threading.get_ident(), e)
+    _n_pending = len(_pending)
+
+
+cdef int check_python_errors() except -1:
+    """Raise the error a Python-level block kept for this thread, if any."""
+    global _n_pending
+    if _n_pending:
+        e = _pending.pop(threading.get_ident(), None)
+        _n_pending = len(_pending)
+        if e is not None:
+            raise e
+    return 0
+
+
+cdef Py_ssize_t _call_process(Block b, const void* x, void* y, Py_ssize_t frames) noexcept with gil:
+    """Run a Python-level block on raw buffers (see Block._run_py)."""
+    cdef Py_ssize_t n = b._out_frames(frames)
+    cdef Py_ssize_t isz = 4 if b._f32 else 8
+    cdef cnp.ndarray a, r
+    try:
+        dtype = np.float32 if b._f32 else np.float64
+        # a copy: the block may keep its input, and x is reused next piece
+        a = np.empty((frames, b._in_ch), dtype)
+        if frames:
+            memcpy(cnp.PyArray_DATA(a), x, frames * b._in_ch * isz)
+        if b._in_ch == 1:
+            a = a.reshape(frames)
+        r = np.ascontiguousarray(b.process(a), dtype)
+        if (<object>r).shape != (n, b._out_ch) and not (b._out_ch == 1 and (<object>r).shape == (n,)):
+            raise ValueError(
+                f"{type(b).__name__}: process() returned shape {(<object>r).shape} for a chunk of "
+                f"shape {(<object>a).shape}; inside a Pipeline or Graph it must return {n} frames "
+                f"of {b._out_ch} channel{'s' if b._out_ch != 1 else ''}")
+        memcpy(y, cnp.PyArray_DATA(r), n * b._out_ch * isz)
+        return n
+    except BaseException as e:
+        _keep_error(e)
+    memset(y, 0, n * b._out_ch * isz)
+    return n
+
+
+cdef void _call_reset(Block b) noexcept with gil:
+    try:
+        b.reset()
+    except BaseException as e:
+        _keep_error(e)
+
+
+cdef object _check_first_out(Block b, object out, Py_ssize_t frames, bint one_d):
+    """Block._check_out on the call that prepared ``b``: a bad out= unprepares it again.
+
+    Apart from process() so that its steady path sets up no exception handler.
+    """
+    try:
+        return b._check_out(out, frames, one_d)
+    except BaseException:
+        b._unprepare()
+        raise
+
+
+def reset_all(blocks):
+    """Reset every block, even past one that refuses: a failed flush must leave the rest clean.
+
+    The caller is already raising the flush's error, which matters more
+    than a second one from a reset.
+    """
+    for b in blocks:
+        try:
+            b.reset()
+        except Exception:
+            pass
+
+
+cdef int _refuse_busy(Block b) except -1:
+    raise StreamStateError(
+        f"{type(b).__name__}: already in use by another thread (or by a call from inside its own "
+        f"processing); a block or graph is driven by one thread at a time: make one per thread, "
+        f"or hold a lock around every call")
+
+
 cdef inline int _typenum(int dt) noexcept:
     return cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64
 
@@ -29,13 +176,46 @@ cdef class Block:
     count and the dtype of the stream: ``float32`` streams are computed in
     float32, every other real dtype in float64.
 
-    Subclasses implement the C-level hooks declared in ``_block.pxd``; they
-    never validate input themselves.
+    Compiled subclasses implement the C-level hooks declared in
+    ``_block.pxd``; they never validate input themselves.  The bare
+    ``Block`` processes nothing and refuses to run.
 
-    .. note::
-       A block is one stream's state.  Don't do this!  ``b = FIR(h);
-       left = b >> x; right = b >> y`` shares one history between two
-       streams; make two blocks.  Don't call ``process`` from two threads.
+    Notes
+    -----
+    **Threads.**  A block (pipeline, graph) is one stream's state and is
+    driven by one thread at a time.  A second thread calling ``process``, ``flush``,
+    ``reset`` or ``prepare`` while another is inside gets
+    :class:`StreamStateError` naming the block, never corrupted state.
+    Give each thread its own block, or hold a lock around every call.  The
+    blocks inside a pipeline or graph belong to the thread driving it.
+
+    **Python-level blocks.**  Subclass ``Block`` in Python and override
+    ``process(x, out=None)`` to
+    return the output for chunk ``x`` (and ``flush()``/``reset()`` if the
+    block holds frames or state back).  Such a block works alone and inside
+    ``Pipeline``, ``Graph``, :func:`run` and :class:`Runner`: containers
+    call it with the GIL, and report ``gil_free == False``.  Inside a
+    container it receives ``(frames,)`` chunks when mono, else
+    ``(frames, channels)``, in the stream dtype, and must return as many
+    frames with as many channels (subclass a compiled block and call
+    ``super().process`` to change them).
+
+    Don't do this!  ``b = FIR(h); left = b >> x; right = b >> y`` shares
+    one history between two streams; make two blocks.
+
+    Examples
+    --------
+    A Python-level block in a chain:
+
+    >>> import numpy as np, streamdsp as sd
+    >>> class Clip(sd.Block):
+    ...     def process(self, x, out=None):
+    ...         return np.clip(x, -1.0, 1.0, out=out)
+    >>> chain = sd.Gain(2.0) >> Clip()
+    >>> chain.process(np.array([0.25, 0.5, 1.0]))
+    array([0.5, 1. , 1. ])
+    >>> chain.gil_free
+    False
     """
 
     def __cinit__(self, *args, **kwargs):
@@ -49,9 +229,33 @@ cdef class Block:
         self._decim = 1
         self._zeros = NULL
         self._zeros_frames = 0
+        self._in_use = 0
+        self._pylevel = _python_level(type(self))
 
     def __dealloc__(self):
         aligned_free(self._zeros)
+
+    # ------------------------------------------------------------------
+    # one thread at a time; Python-level blocks inside containers
+    cdef int _enter(self) except -1:
+        """Claim the block for this call, or raise StreamStateError if a thread is inside."""
+        if not sd_try_enter(&self._in_use):
+            _refuse_busy(self)
+        return 0
+
+    cdef void _leave(self) noexcept nogil:
+        sd_leave(&self._in_use)
+
+    cdef Py_ssize_t _run_py(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        """_run for a Python-level block: take the GIL and call its process()."""
+        return _call_process(self, x, y, frames)
+
+    cdef void _reset_any(self) noexcept nogil:
+        """_reset, or the Python reset() of a Python-level block."""
+        if self._pylevel:
+            _call_reset(self)
+        else:
+            self._reset()
 
     # ------------------------------------------------------------------
     # hooks: defaults suit a memoryless, rate-preserving block
@@ -92,6 +296,11 @@ cdef class Block:
         cdef Py_ssize_t zf
         if self._ready:
             return 0
+        if not self._pylevel and _compiled_base(type(self)) is Block:
+            raise TypeError(
+                f"{type(self).__name__}: the Block base class has no processing of its own; "
+                f"use a streamdsp block, or subclass Block and override process() "
+                f"(see help(streamdsp.Block))")
         self._coeff_ch = self._in_ch != 0
         if channels < 1:
             raise ValueError(f"{type(self).__name__}: expected at least 1 channel, got {channels}")
@@ -143,17 +352,32 @@ cdef class Block:
         Returns
         -------
         self
+
+        Raises
+        ------
+        TypeError
+            ``channels`` is not a whole number, or ``dtype`` is not a real
+            dtype (complex streams are not supported).
+        StreamStateError
+            Already streaming another channel count or dtype, or another
+            thread is inside the block.
         """
-        cdef int dt = DT_F32 if np.dtype(dtype) == np.float32 else DT_F64
-        if self._ready:
-            if channels != self._in_ch or dt != self._dtype:
-                raise StreamStateError(
-                    f"{type(self).__name__}: already streaming {self._in_ch} channels of "
-                    f"{_dtype_name(self._dtype)}; got a request for {channels} channels of "
-                    f"{_dtype_name(dt)}")
+        name = type(self).__name__
+        channels = _channel_count(name, channels)
+        cdef int dt = _stream_dtype(name, dtype)
+        self._enter()
+        try:
+            if self._ready:
+                if channels != self._in_ch or dt != self._dtype:
+                    raise StreamStateError(
+                        f"{name}: already streaming {self._in_ch} channels of "
+                        f"{_dtype_name(self._dtype)}; got a request for {channels} channels of "
+                        f"{_dtype_name(dt)}")
+                return self
+            self._prepare(channels, dt)
             return self
-        self._prepare(int(channels), dt)
-        return self
+        finally:
+            self._leave()
 
     # ------------------------------------------------------------------
     cdef object _as_chunk(self, object x):
@@ -237,57 +461,71 @@ cdef class Block:
             Complex, string or other non-numeric input; a wrong ``out``.
         ValueError
             A chunk whose channel count differs from the stream's, or which
-            is not 1-D or 2-D.  The block's state is left untouched.
+            is not 1-D or 2-D.  The block's state is left untouched (a bad
+            ``out`` on the first call does not fix channels or dtype).
+        StreamStateError
+            Another thread is inside the block.
         """
         cdef cnp.ndarray a
         cdef int dt = self._dtype
         cdef Py_ssize_t frames, ch, nout
-        cdef bint one_d
+        cdef bint one_d, fresh = False
         cdef const char* xp
         cdef char* yp
         cdef Py_ssize_t xbytes, ybytes
-        # Fast path: an aligned C-contiguous array of the stream dtype.
-        if (cnp.PyArray_CheckExact(x) and dt != DT_NONE
-                and cnp.PyArray_TYPE(<cnp.ndarray>x) == _typenum(dt)
-                and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>x)
-                and 1 <= cnp.PyArray_NDIM(<cnp.ndarray>x) <= 2):
-            a = <cnp.ndarray>x
-        else:
-            a = self._as_chunk(x)
-            if dt == DT_NONE:
-                dt = DT_F32 if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32 else DT_F64
-        one_d = cnp.PyArray_NDIM(a) == 1
-        frames = cnp.PyArray_DIM(a, 0)
-        ch = 1 if one_d else cnp.PyArray_DIM(a, 1)
-        if self._ready:
-            if ch != self._in_ch:
-                raise ChannelMismatchError(
-                    f"{type(self).__name__}: chunk has {ch} channel{'s' if ch != 1 else ''} "
-                    f"but this stream has {self._in_ch} (fixed by "
-                    f"{'its coefficients' if self._coeff_ch else 'the first chunk'}); "
-                    f"got shape {(<object>a).shape}")
-        else:
-            if ch == 0:
-                raise ValueError(f"{type(self).__name__}: expected at least 1 channel, got shape {(<object>a).shape}")
-            self._prepare(ch, dt)
-        nout = self._out_frames(frames)
-        if out is None:
-            y = self._new_output(nout, one_d)
-        else:
-            y = self._check_out(out, nout, one_d)
-            # Kernels assume x and y do not overlap (out=x is a natural call).
+        cdef unsigned int fpu
+        if not sd_try_enter(&self._in_use):
+            _refuse_busy(self)
+        try:
+            # Fast path: an aligned C-contiguous array of the stream dtype.
+            if (cnp.PyArray_CheckExact(x) and dt != DT_NONE
+                    and cnp.PyArray_TYPE(<cnp.ndarray>x) == _typenum(dt)
+                    and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>x)
+                    and 1 <= cnp.PyArray_NDIM(<cnp.ndarray>x) <= 2):
+                a = <cnp.ndarray>x
+            else:
+                a = self._as_chunk(x)
+                if dt == DT_NONE:
+                    dt = DT_F32 if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32 else DT_F64
+            one_d = cnp.PyArray_NDIM(a) == 1
+            frames = cnp.PyArray_DIM(a, 0)
+            ch = 1 if one_d else cnp.PyArray_DIM(a, 1)
+            if self._ready:
+                if ch != self._in_ch:
+                    raise ChannelMismatchError(
+                        f"{type(self).__name__}: chunk has {ch} channel{'s' if ch != 1 else ''} "
+                        f"but this stream has {self._in_ch} (fixed by "
+                        f"{'its coefficients' if self._coeff_ch else 'the first chunk'}); "
+                        f"got shape {(<object>a).shape}")
+            else:
+                if ch == 0:
+                    raise ValueError(f"{type(self).__name__}: expected at least 1 channel, got shape {(<object>a).shape}")
+                self._prepare(ch, dt)
+                fresh = True
+            nout = self._out_frames(frames)
+            if out is None:
+                y = self._new_output(nout, one_d)
+            else:
+                y = _check_first_out(self, out, nout, one_d) if fresh else self._check_out(out, nout, one_d)
+                # Kernels assume x and y do not overlap (out=x is a natural call).
+                xp = <const char*>cnp.PyArray_DATA(a)
+                yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
+                xbytes = cnp.PyArray_NBYTES(a)
+                ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
+                if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
+                    a = a.copy()
+            self._layout_1d = one_d
             xp = <const char*>cnp.PyArray_DATA(a)
             yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
-            xbytes = cnp.PyArray_NBYTES(a)
-            ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
-            if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
-                a = a.copy()
-        self._layout_1d = one_d
-        xp = <const char*>cnp.PyArray_DATA(a)
-        yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
-        with nogil:
-            self._run(xp, yp, frames)
-        return y
+            with nogil:
+                fpu = sd_fpu_enter()
+                self._run(xp, yp, frames)
+                sd_fpu_leave(fpu)
+            if _n_pending:
+                check_python_errors()
+            return y
+        finally:
+            sd_leave(&self._in_use)
 
     def flush(self):
         """End the stream: return the output still held back, then reset.
@@ -300,27 +538,50 @@ cdef class Block:
         """
         cdef Py_ssize_t n
         cdef char* yp
+        cdef unsigned int fpu
         if not self._ready:
             return np.zeros(0, dtype=np.float64)
-        n = self._flush_frames()
-        y = self._new_output(n, self._layout_1d)
-        yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
-        with nogil:
-            self._flush(yp)
-            self._reset()
-        return y
+        self._enter()
+        try:
+            n = self._flush_frames()
+            y = self._new_output(n, self._layout_1d)
+            yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
+            with nogil:
+                fpu = sd_fpu_enter()
+                self._flush(yp)
+                self._reset()
+                sd_fpu_leave(fpu)
+            check_python_errors()
+            return y
+        finally:
+            self._leave()
 
     def reset(self):
         """Forget the signal history.  Channel count and dtype stay."""
         if self._ready:
-            with nogil:
-                self._reset()
+            self._enter()
+            try:
+                with nogil:
+                    self._reset()
+                check_python_errors()
+            finally:
+                self._leave()
+
+    @property
+    def gil_free(self):
+        """Whether the block runs without the interpreter (False for Python-level blocks)."""
+        return not self._pylevel
 
     # ------------------------------------------------------------------
     @property
     def latency(self):
         """Whole frames by which the output lags the zero-delay result."""
         return self._latency
+
+    @property
+    def tail_frames(self):
+        """Output frames that follow the last input (after ``latency``): 0 here."""
+        return 0
 
     @property
     def decimation(self):

@@ -2,7 +2,8 @@
 #
 # For Cython use only.  `_run_graph` runs one call of the whole graph:
 # `noexcept nogil`, no allocation, no Python objects, so that a C audio
-# callback can call it.  Not thread-safe: one stream, one thread.
+# callback can call it.  One stream, one thread: the Python entry points
+# claim the graph (Block._enter) and the C ones trust their caller.
 
 from libc.stdint cimport int64_t
 
@@ -15,6 +16,7 @@ cdef class Graph(Block):
     cdef list _outputs          # output Nodes
     cdef list _steps            # Steps of the compiled plan (keeps blocks alive)
     cdef bint _profile
+    cdef list _prepared         # blocks the last compile prepared (undone by _unprepare)
 
     # the plan, as C arrays
     cdef Py_ssize_t _nsteps

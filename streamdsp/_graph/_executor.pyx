@@ -8,7 +8,9 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 cimport numpy as cnp
 import numpy as np
 
-from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE
+from streamdsp._core._block cimport (Block, DT_F32, DT_F64, DT_NONE, check_python_errors,
+                                     sd_fpu_enter, sd_fpu_leave)
+from streamdsp._core._block import _channel_count, _stream_dtype, reset_all
 from streamdsp._blocks._combine cimport Combiner
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
@@ -68,6 +70,7 @@ cdef class Graph(Block):
         self._inputs = []
         self._outputs = []
         self._steps = []
+        self._prepared = []
         self._nsteps = 0
         self._blk = NULL
         self._multi = NULL
@@ -171,11 +174,37 @@ cdef class Graph(Block):
         return list(self._nodes)
 
     @property
+    def channels(self):
+        """Input channel count once known (streaming, or fixed by a block the input feeds), else ``None``."""
+        if self._in_ch:
+            return self._in_ch
+        if len(self._inputs) != 1:
+            return None
+        Combiner_ = builder.combiner_class()
+        for n in self._nodes:
+            if (n.block is not None and n.inputs == [self._inputs[0]]
+                    and not isinstance(n.block, Combiner_) and n.block.channels):
+                return n.block.channels
+        return None
+
+    @property
+    def gil_free(self):
+        """Whether every node runs without the interpreter (no Python-level block inside)."""
+        return not self._pylevel and all(n.block.gil_free for n in self._nodes if n.block is not None)
+
+    @property
     def latency(self):
         """Frames by which output 0 lags the zero-delay result, after alignment."""
         builder.check_complete(self._nodes, self._inputs, self._outputs)
         steps, outs = builder.plan(self._inputs, self._outputs)
         return builder.whole_latency(outs[0])
+
+    @property
+    def tail_frames(self):
+        """Frames output 0 rings on after the input: the largest sum of tails along a path."""
+        builder.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = builder.plan(self._inputs, self._outputs)
+        return builder.path_tail(outs[0])
 
     @property
     def decimation(self):
@@ -281,6 +310,7 @@ cdef class Graph(Block):
             for b in prepared:
                 b._unprepare()
             raise
+        self._prepared = prepared
         self._free_plan()
         n = len(steps)
         total = sum(len(st.sources) for st in steps)
@@ -336,6 +366,13 @@ cdef class Graph(Block):
         self._f32 = dtype == DT_F32
         return 0
 
+    cdef void _unprepare(self) noexcept:
+        # a failed first call (a bad out=) leaves the nodes as they came too
+        for b in self._prepared:
+            (<Block>b)._unprepare()
+        self._prepared = []
+        Block._unprepare(self)
+
     # ------------------------------------------------------------------
     # running (no interpreter)
     cdef void _count_outputs(self, Py_ssize_t frames, Py_ssize_t* counts) noexcept nogil:
@@ -379,6 +416,8 @@ cdef class Graph(Block):
                     t0 = _now_ns()
                 if self._multi[k]:
                     n = (<Combiner>self._blk[k])._run_multi(self._sp + off, self._sc + off, self._buf[k])
+                elif (<Block>self._blk[k])._pylevel:
+                    n = (<Block>self._blk[k])._run_py(self._sp[off], self._buf[k], self._sc[off])
                 else:
                     n = (<Block>self._blk[k])._run(self._sp[off], self._buf[k], self._sc[off])
                 self._nfr[k] = n
@@ -414,7 +453,7 @@ cdef class Graph(Block):
     cdef void _reset(self) noexcept nogil:
         cdef Py_ssize_t k
         for k in range(self._nsteps):
-            (<Block>self._blk[k])._reset()
+            (<Block>self._blk[k])._reset_any()
 
     # ------------------------------------------------------------------
     # Python entry points beyond the Block ones
@@ -429,8 +468,16 @@ cdef class Graph(Block):
 
     def prepare_all(self, channels, dtype="float32"):
         """Compile for inputs of the given channel counts (one per input) ahead of streaming."""
-        cdef int dt = DT_F32 if np.dtype(dtype) == np.float32 else DT_F64
-        channels = [int(c) for c in channels]
+        self._enter()
+        try:
+            return self._prepare_all(channels, dtype)
+        finally:
+            self._leave()
+
+    def _prepare_all(self, channels, dtype):
+        name = type(self).__name__
+        cdef int dt = _stream_dtype(name, dtype)
+        channels = [_channel_count(name, c) for c in channels]
         if self._ready:
             return self
         if len(channels) != len(self._inputs):
@@ -449,11 +496,19 @@ cdef class Graph(Block):
         *inputs : array_like
             One chunk per graph input, all with the same number of frames.
         """
+        self._enter()
+        try:
+            return self._process_all(inputs)
+        finally:
+            self._leave()
+
+    def _process_all(self, inputs):
         cdef Py_ssize_t i, frames
         cdef const void* ins[64]
         cdef void* outs[64]
         cdef Py_ssize_t counts[64]
         cdef Py_ssize_t written[64]
+        cdef unsigned int fpu
         if len(inputs) != len(self._inputs):
             raise ValueError(f"Graph: expected {len(self._inputs)} input chunks, got {len(inputs)}")
         if len(self._inputs) > 64 or len(self._outputs) > 64:
@@ -472,7 +527,7 @@ cdef class Graph(Block):
                         f"Graph: input {self._inputs[i].name} has {chs[i]} channels but this stream "
                         f"has {self._gin_ch[i]}; got shape {arrays[i].shape}")
         else:
-            self.prepare_all(chs, "float32" if dt == DT_F32 else "float64")
+            self._prepare_all(chs, "float32" if dt == DT_F32 else "float64")
         for i, a in enumerate(arrays):
             ins[i] = cnp.PyArray_DATA(<cnp.ndarray>a)
         with nogil:
@@ -490,7 +545,10 @@ cdef class Graph(Block):
             outs[i] = cnp.PyArray_DATA(<cnp.ndarray>y)
         self._layout_1d = one_d
         with nogil:
+            fpu = sd_fpu_enter()
             self._run_graph(ins, frames, outs, written)
+            sd_fpu_leave(fpu)
+        check_python_errors()
         return results
 
     def flush_all(self):
@@ -501,6 +559,24 @@ cdef class Graph(Block):
         """
         if not self._ready:
             return [np.zeros(0) for _ in self._outputs]
+        self._enter()
+        try:
+            try:
+                pending = self._flush_steps()
+            except BaseException:
+                # the stream ends either way: no node may carry it into the next one
+                reset_all([st.block for st in self._steps])
+                raise
+        finally:
+            self._leave()
+        out = []
+        for o in (self._steps[self._out_step[i]] for i in range(self._nout_graph)):
+            y = pending[id(o)]
+            out.append(y.reshape(-1) if (self._layout_1d and y.shape[1] == 1) else y)
+        return out
+
+    def _flush_steps(self):
+        """Flush every step in order, pushing each one's tail through the later ones."""
         dtype = np.float32 if self._f32 else np.float64
         pending = {}
         for st in self._steps:
@@ -518,11 +594,7 @@ cdef class Graph(Block):
             tail = b.flush()
             parts = [tail.reshape(-1, och)] if head is None else [head.reshape(-1, och), tail.reshape(-1, och)]
             pending[id(st)] = np.concatenate(parts).astype(dtype, copy=False)
-        out = []
-        for o in (self._steps[self._out_step[i]] for i in range(self._nout_graph)):
-            y = pending[id(o)]
-            out.append(y.reshape(-1) if (self._layout_1d and y.shape[1] == 1) else y)
-        return out
+        return pending
 
     def flush(self):
         """End the stream: the held-back output of the (single) output, then reset."""

@@ -98,7 +98,7 @@ def connect(a, b):
     return Flow(fa.source, fa.blocks + fb.blocks, fb.sink)
 
 
-def run(flow, progress=False):
+def run(flow, progress=False, tail=False):
     """Drive a finite source through its blocks into its sink, then flush.
 
     Parameters
@@ -108,6 +108,14 @@ def run(flow, progress=False):
         collected as by :class:`ArraySink`.
     progress : bool or str, optional
         Show a progress bar (tqdm) on stderr; a string is used as its label.
+    tail : bool, optional
+        After the input, push the blocks' ``tail_frames`` (summed along the
+        chain, in input frames) of zeros through before the flush, so that
+        what rings on after the last input (a reverb, an FIR's last
+        ``ntaps - 1`` frames, an IIR's decay) is written too.  The output
+        then has ``tail_frames`` more frames (plus ``latency`` from the
+        flush, as always): a FIR's whole ``np.convolve(x, taps)``.  Default:
+        as many output frames as input (plus ``latency``).
 
     Returns
     -------
@@ -115,12 +123,25 @@ def run(flow, progress=False):
         ``sink.result()``: the array for :class:`ArraySink`, the path for
         :class:`FileSink`.
 
+    Notes
+    -----
+    The sink is closed when the run ends.  If the source, a block or the
+    sink raises, the sink is aborted instead (its ``abort()``, where it has
+    one, else ``close()``): a :class:`FileSink` then removes its temporary
+    file and leaves the target as it was.  Ctrl-C (``KeyboardInterrupt``)
+    counts as a failure too, except for a source that runs until stopped
+    (an :class:`AudioInput`, or any source whose ``frames`` is ``None``):
+    Ctrl-C is how such a recording ends, so the sink is closed and keeps
+    what was written.
+
     Examples
     --------
     >>> import numpy as np, streamdsp as sd
     >>> x = np.arange(6.0)
     >>> sd.run(sd.ArraySource(x, chunk_size=4) >> sd.Gain(2.0) >> sd.ArraySink())
     array([ 0.,  2.,  4.,  6.,  8., 10.])
+    >>> sd.run(sd.ArraySource(np.ones(3)) >> sd.FIR([1.0, 1.0]), tail=True)   # np.convolve
+    array([1., 2., 2., 1.])
     """
     from streamdsp._graph._pipeline import Pipeline
     from streamdsp._io._sinks import ArraySink
@@ -141,13 +162,45 @@ def run(flow, progress=False):
         bar = tqdm(total=flow.source.frames, unit="frames", unit_scale=True,
                    desc=progress if isinstance(progress, str) else None, leave=False)
     try:
+        last = None
         for chunk in flow.source:
             sink.write(chain.process(chunk))
+            last = chunk
             if bar is not None:
                 bar.update(len(chunk))
+        if tail and last is not None:
+            _push_tail(chain, sink, last)
         sink.write(chain.flush())
-    finally:
+    except BaseException as e:
         if bar is not None:
             bar.close()
-        sink.close()
+        # Ctrl-C is how a recording ends: keep it; anything else is a failed job
+        keep = isinstance(e, KeyboardInterrupt) and _is_recording(flow.source)
+        try:
+            (sink.close if keep else getattr(sink, "abort", sink.close))()
+        except Exception:    # the first error is the one to report
+            pass
+        raise
+    if bar is not None:
+        bar.close()
+    sink.close()
     return sink.result()
+
+
+def _is_recording(source):
+    """Whether ``source`` runs until stopped: live input, or no known length."""
+    from streamdsp._io._audio import _Live
+    return isinstance(source, _Live) or source.frames is None
+
+
+def _push_tail(chain, sink, last):
+    """Feed ``chain`` the zeros its tail needs, in chunks like ``last``, into ``sink``."""
+    import numpy as np
+
+    remaining = chain.tail_frames * chain.decimation
+    step = max(len(last), 4096)
+    zeros = np.zeros((min(step, remaining),) + last.shape[1:], dtype=last.dtype)
+    while remaining > 0:
+        n = min(len(zeros), remaining)
+        sink.write(chain.process(zeros[:n]))
+        remaining -= n

@@ -164,6 +164,22 @@ def whole_latency(step):
     return int(lat)
 
 
+def path_tail(step, _memo=None):
+    """Frames a step rings on after the input ends: the largest sum of the
+    blocks' ``tail_frames`` along a path to it (each at its own output rate;
+    alignment delays count as latency, not tail)."""
+    memo = {} if _memo is None else _memo
+    if id(step) in memo:
+        return memo[id(step)]
+    if step.block is None:          # a graph input
+        t = 0
+    else:
+        t_in = max(path_tail(s, memo) for s in step.sources)
+        t = -(-t_in // step.block.decimation) + step.block.tail_frames
+    memo[id(step)] = t
+    return t
+
+
 def to_dot(nodes, outputs, steps=None):
     """Graphviz text for the graph, latencies on the nodes and alignment delays on the edges."""
     lines = ["digraph streamdsp {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']

@@ -6,6 +6,7 @@ from libc.string cimport memcpy
 import numpy as np
 
 from streamdsp._core._block cimport Block
+from streamdsp._core._block import reset_all
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 
@@ -48,9 +49,11 @@ cdef class Pipeline(Block):
     cdef Py_ssize_t _n
     cdef void* _buf0
     cdef void* _buf1
+    cdef list _prepared_here    # blocks this pipeline's setup prepared
 
     def __cinit__(self, *args, **kwargs):
         self._blocks = []
+        self._prepared_here = []
         self._ptrs = NULL
         self._n = 0
         self._buf0 = self._buf1 = NULL
@@ -109,6 +112,26 @@ cdef class Pipeline(Block):
         """The blocks, first to last (a new list)."""
         return list(self._blocks)
 
+    @property
+    def channels(self):
+        """Input channel count once known (streaming, or fixed by the first block), else ``None``."""
+        if self._in_ch:
+            return self._in_ch
+        return self._blocks[0].channels if self._blocks else None
+
+    @property
+    def gil_free(self):
+        """Whether every block runs without the interpreter (no Python-level block inside)."""
+        return not self._pylevel and all(b.gil_free for b in self._blocks)
+
+    @property
+    def tail_frames(self):
+        """The blocks' tails added along the chain (each at its own output rate)."""
+        t = 0
+        for b in self._blocks:
+            t = -(-t // b.decimation) + b.tail_frames
+        return t
+
     def __repr__(self):
         n = len(self._blocks)
         return f"<Pipeline with {n} block{'s' if n != 1 else ''}: [{', '.join(map(repr, self._blocks))}]>"
@@ -141,6 +164,7 @@ cdef class Pipeline(Block):
             for b in prepared_here:
                 b._unprepare()
             raise
+        self._prepared_here = prepared_here
         self._out_ch = ch
         self._latency = sum((<Block>b)._latency for b in self._blocks)
         self._n = len(self._blocks)
@@ -156,6 +180,13 @@ cdef class Pipeline(Block):
         self._buf0 = aligned_zeros(_PIECE * widest * 8)
         self._buf1 = aligned_zeros(_PIECE * widest * 8)
         return 0
+
+    cdef void _unprepare(self) noexcept:
+        # a failed first call (a bad out=) leaves the blocks as they came too
+        for b in self._prepared_here:
+            (<Block>b)._unprepare()
+        self._prepared_here = []
+        Block._unprepare(self)
 
     cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
         cdef Py_ssize_t i
@@ -184,7 +215,10 @@ cdef class Pipeline(Block):
                     dst = <char*>self._buf1
                 else:
                     dst = <char*>self._buf0
-                n = (<Block>self._ptrs[i])._run(cur, dst, n)
+                if (<Block>self._ptrs[i])._pylevel:
+                    n = (<Block>self._ptrs[i])._run_py(cur, dst, n)
+                else:
+                    n = (<Block>self._ptrs[i])._run(cur, dst, n)
                 cur = dst
             written += n
             done += L
@@ -193,7 +227,7 @@ cdef class Pipeline(Block):
     cdef void _reset(self) noexcept nogil:
         cdef Py_ssize_t i
         for i in range(self._n):
-            (<Block>self._ptrs[i])._reset()
+            (<Block>self._ptrs[i])._reset_any()
 
     def flush(self):
         """End the stream: push every block's held-back output through the rest.
@@ -205,17 +239,26 @@ cdef class Pipeline(Block):
         """
         if not self._ready:
             return np.zeros(0, dtype=np.float64)
-        dtype = np.float32 if self._f32 else np.float64
-        y = np.zeros((0, self._in_ch), dtype=dtype)
-        for blk in self._blocks:
-            b = <Block>blk
-            if y.shape[0]:
-                y = b.process(y)
-            tail = b.flush()
-            y = np.concatenate([y.reshape(-1, b._out_ch), tail.reshape(-1, b._out_ch)])
-        if self._layout_1d and self._out_ch == 1:
-            return y.reshape(-1)
-        return y
+        self._enter()
+        try:
+            dtype = np.float32 if self._f32 else np.float64
+            y = np.zeros((0, self._in_ch), dtype=dtype)
+            try:
+                for blk in self._blocks:
+                    b = <Block>blk
+                    if y.shape[0]:
+                        y = b.process(y)
+                    tail = b.flush()
+                    y = np.concatenate([y.reshape(-1, b._out_ch), tail.reshape(-1, b._out_ch)])
+            except BaseException:
+                # the stream ends either way: no block may carry it into the next one
+                reset_all(self._blocks)
+                raise
+            if self._layout_1d and self._out_ch == 1:
+                return y.reshape(-1)
+            return y
+        finally:
+            self._leave()
 
 
 def chain(a, b):

@@ -23,7 +23,7 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 cimport numpy as cnp
 import numpy as np
 
-from streamdsp._core._block cimport Block
+from streamdsp._core._block cimport Block, sd_fpu_set_thread
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
 from streamdsp._io._ringbuffer cimport RingBuffer
 
@@ -367,6 +367,10 @@ cdef int _callback(const void* input, void* output, unsigned long frames,
     """The PaStreamCallback: no interpreter, no allocation, no lock.  Returns paContinue."""
     cdef rt_state* st = <rt_state*>userdata
     cdef int64_t t0 = _now_ns()
+    # The audio thread runs nothing but kernels: flush-to-zero for good, so
+    # that a reverb tail decaying into subnormals cannot stall a callback.
+    # Only the first callback of a thread writes MXCSR.
+    sd_fpu_set_thread()
     _begin(st, status, t0)
     _start_swap(st)
     if rt_xchg32(&st.reset_req, 0):

@@ -1,5 +1,7 @@
 """Finite sources: arrays and audio files."""
 
+import os
+
 import numpy as np
 
 from streamdsp._core._validate import whole_number
@@ -76,6 +78,11 @@ class FileSource(Source):
         if dtype not in ("float32", "float64", "int16", "int32"):
             raise ValueError(f"FileSource: expected dtype float32, float64, int16 or int32, got {dtype!r}")
         self.dtype = dtype
+        # libsndfile calls a missing file a "System error": say what it is
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"FileSource: cannot read {self.path!r}: no such file")
+        if os.path.isdir(self.path):
+            raise IsADirectoryError(f"FileSource: cannot read {self.path!r}: it is a folder")
         try:
             info = soundfile.info(self.path)
         except Exception as e:  # soundfile raises LibsndfileError / RuntimeError
