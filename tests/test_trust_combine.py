@@ -319,3 +319,13 @@ def test_delay_estimator_reports_nan_for_windows_with_nan_then_recovers(dtype):
             # the same window as in the clean signal: the same estimate
             assert got[k] == ref[k], k
     assert np.allclose(got[~np.array(holds)], 7.0, atol=0.05)
+
+
+# --- the thread guard covers the multi-input process() too ---------------------
+
+@pytest.mark.parametrize("make", ["lambda: sd.Concatenate(1)", "lambda: sd.Mix([0.5])"])
+def test_two_threads_on_a_combiner_are_refused_not_corrupting(make):
+    # Combiner.process is its own entry point, not Block.process: it takes
+    # the same guard.  The core tests' check, on combiners (one input per call).
+    from test_trust_core import test_two_threads_get_stream_state_error_not_corruption as check
+    check(make)

@@ -6,7 +6,7 @@ from libc.string cimport memcpy, memmove
 cimport numpy as cnp
 import numpy as np
 
-from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE
+from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE, sd_fpu_enter, sd_fpu_leave
 from streamdsp._core._memory cimport aligned_zeros, aligned_free
 from streamdsp._core._validate import coefficients, whole_number
 from streamdsp._errors import ChannelMismatchError
@@ -119,9 +119,15 @@ cdef class Combiner(Block):
         for i in range(n):
             self._carry[i] = NULL
         for i in range(n):
+            # Python ints: a 0-frame chunk can claim any channel count, and
+            # the byte count must not wrap around
+            nbytes = _CARRY * int(channels[i]) * 8
+            if nbytes > 2 ** 48:
+                raise MemoryError(f"{type(self).__name__}: input {i} has {channels[i]} channels; "
+                                  f"its carry buffer would need {nbytes} bytes")
             self._chs[i] = channels[i]
             self._ncarry[i] = 0
-            self._carry[i] = aligned_zeros(_CARRY * channels[i] * 8)
+            self._carry[i] = aligned_zeros(nbytes)
         self._in_ch = channels[0]
         self._out_ch = out_ch
         return 0
@@ -253,70 +259,78 @@ cdef class Combiner(Block):
         cdef const char* yp
         cdef const char* xp
         cdef Py_ssize_t xbytes, ybytes
-        if nin == 0:
-            raise TypeError(f"{name}: expected at least 1 input chunk, got none")
-        if self._nin and nin != self._nin:
-            raise ValueError(f"{name}: expected {self._nin} input chunks, got {nin}")
-        arrays = []
-        for i in range(nin):
-            a = self._input_chunk(i, inputs[i], dt)
-            if dt == DT_NONE:
-                # the first input of the first call fixes the stream dtype
-                dt = DT_F32 if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32 else DT_F64
-            arrays.append(a)
-        chs = [1 if a.ndim == 1 else a.shape[1] for a in arrays]
-        counts = [a.shape[0] for a in arrays]
-        for i in range(nin):
-            if chs[i] < 1:
-                raise ValueError(f"{name}: input {i}: expected at least 1 channel, "
-                                 f"got shape {arrays[i].shape}")
-            if not fresh and chs[i] != self._chs[i]:
-                raise ChannelMismatchError(
-                    f"{name}: input {i} has {chs[i]} channel{'s' if chs[i] != 1 else ''} but "
-                    f"this stream has {self._chs[i]} there (fixed by the first chunk); "
-                    f"got shape {arrays[i].shape}")
-        held = [0 if fresh else self._ncarry[i] for i in range(nin)]
-        n = min(c + h for c, h in zip(counts, held))
-        for i in range(nin):
-            lead = held[i] + counts[i] - n
-            if lead > self._carry_cap:
-                raise ValueError(
-                    f"{name}: expected input {i} to run at most {self._carry_cap} frames ahead "
-                    f"of the slowest input, got {lead} (chunks of {counts}, {held} frames held); "
-                    f"nothing was consumed: feed the inputs in chunks of similar length")
-        one_d = all(a.ndim == 1 for a in arrays)
-        if fresh:
-            self._dtype = dt
-            self._f32 = dt == DT_F32
-            try:
-                self._setup_multi(chs)
-            except BaseException:
-                self._undo_setup(old_nin)
-                raise
-            self._ready = True
+        cdef unsigned int fpu
+        # one thread at a time, as Block.process
+        self._enter()
         try:
-            y = self._new_output(n, one_d) if out is None else self._check_out(out, n, one_d)
-        except BaseException:
+            if nin == 0:
+                raise TypeError(f"{name}: expected at least 1 input chunk, got none")
+            if self._nin and nin != self._nin:
+                raise ValueError(f"{name}: expected {self._nin} input chunks, got {nin}")
+            arrays = []
+            for i in range(nin):
+                a = self._input_chunk(i, inputs[i], dt)
+                if dt == DT_NONE:
+                    # the first input of the first call fixes the stream dtype
+                    dt = DT_F32 if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32 else DT_F64
+                arrays.append(a)
+            chs = [1 if a.ndim == 1 else a.shape[1] for a in arrays]
+            counts = [a.shape[0] for a in arrays]
+            for i in range(nin):
+                if chs[i] < 1:
+                    raise ValueError(f"{name}: input {i}: expected at least 1 channel, "
+                                     f"got shape {arrays[i].shape}")
+                if not fresh and chs[i] != self._chs[i]:
+                    raise ChannelMismatchError(
+                        f"{name}: input {i} has {chs[i]} channel{'s' if chs[i] != 1 else ''} but "
+                        f"this stream has {self._chs[i]} there (fixed by the first chunk); "
+                        f"got shape {arrays[i].shape}")
+            held = [0 if fresh else self._ncarry[i] for i in range(nin)]
+            n = min(c + h for c, h in zip(counts, held))
+            for i in range(nin):
+                lead = held[i] + counts[i] - n
+                if lead > self._carry_cap:
+                    raise ValueError(
+                        f"{name}: expected input {i} to run at most {self._carry_cap} frames ahead "
+                        f"of the slowest input, got {lead} (chunks of {counts}, {held} frames held); "
+                        f"nothing was consumed: feed the inputs in chunks of similar length")
+            one_d = all(a.ndim == 1 for a in arrays)
             if fresh:
-                self._undo_setup(old_nin)
-            raise
-        yp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>y)
-        ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
-        for i in range(nin):
-            a = arrays[i]
-            if out is not None:
-                # kernels assume inputs and output do not overlap
-                xp = <const char*>cnp.PyArray_DATA(a)
-                xbytes = cnp.PyArray_NBYTES(a)
-                if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
-                    a = a.copy()
-                    arrays[i] = a
-            self._xs[i] = cnp.PyArray_DATA(a)
-            self._cnts[i] = counts[i]
-        self._layout_1d = one_d
-        with nogil:
-            self._run_multi(self._xs, self._cnts, <void*>yp)
-        return y
+                self._dtype = dt
+                self._f32 = dt == DT_F32
+                try:
+                    self._setup_multi(chs)
+                except BaseException:
+                    self._undo_setup(old_nin)
+                    raise
+                self._ready = True
+            try:
+                y = self._new_output(n, one_d) if out is None else self._check_out(out, n, one_d)
+            except BaseException:
+                if fresh:
+                    self._undo_setup(old_nin)
+                raise
+            yp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>y)
+            ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
+            for i in range(nin):
+                a = arrays[i]
+                if out is not None:
+                    # kernels assume inputs and output do not overlap
+                    xp = <const char*>cnp.PyArray_DATA(a)
+                    xbytes = cnp.PyArray_NBYTES(a)
+                    if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
+                        a = a.copy()
+                        arrays[i] = a
+                self._xs[i] = cnp.PyArray_DATA(a)
+                self._cnts[i] = counts[i]
+            self._layout_1d = one_d
+            with nogil:
+                fpu = sd_fpu_enter()
+                self._run_multi(self._xs, self._cnts, <void*>yp)
+                sd_fpu_leave(fpu)
+            return y
+        finally:
+            self._leave()
 
     @property
     def n_inputs(self):
