@@ -10,7 +10,7 @@ import numpy as np
 
 from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE
 from streamdsp._blocks._combine cimport Combiner
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 from streamdsp._graph import _graph as builder
 
@@ -322,7 +322,7 @@ cdef class Graph(Block):
                 else:
                     self._src[j] = index[id(src)]
                 j += 1
-            self._buf[k] = aligned_zeros(_PIECE * b._out_ch * 8)
+            self._buf[k] = alloc_frames(b, _PIECE, b._out_ch, 8)
         self._src_off[n] = j
         self._nin_graph = len(channels)
         for k in range(len(channels)):

@@ -6,7 +6,7 @@ from libc.string cimport memcpy
 import numpy as np
 
 from streamdsp._core._block cimport Block
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 # Frames per piece pushed through the chain; intermediate buffers hold this
@@ -153,8 +153,8 @@ cdef class Pipeline(Block):
         aligned_free(self._buf0)
         aligned_free(self._buf1)
         self._buf0 = self._buf1 = NULL
-        self._buf0 = aligned_zeros(_PIECE * widest * 8)
-        self._buf1 = aligned_zeros(_PIECE * widest * 8)
+        self._buf0 = alloc_frames(self, _PIECE, widest, 8)
+        self._buf1 = alloc_frames(self, _PIECE, widest, 8)
         return 0
 
     cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
