@@ -7,7 +7,7 @@ import numpy as np
 from streamdsp._core._block cimport Block
 from streamdsp._core._partconv cimport PartitionedConvolution
 from streamdsp._core._costmodel import convolver_plan
-from streamdsp._core._validate import coefficients, whole_number
+from streamdsp._core._validate import MAX_FFT, coefficients, fft_block_size, whole_number
 
 
 cdef class Convolver(Block):
@@ -28,13 +28,14 @@ cdef class Convolver(Block):
         per channel (fixes the channel count).  Used as given (not
         normalised).
     block_size : int, optional
-        Smallest partition (a power of two >= 8); the latency with
+        Smallest partition (a power of two, ``8 .. 2**29``: partitions of
+        B frames run FFTs of 2B points, at most ``2**30``); the latency with
         ``latency=None``.
     latency : {0, None}, optional
         ``0``: no delay (direct head).  ``None``: ``block_size`` frames of
         latency and no direct head, which is cheaper.
     max_block : int, optional
-        Largest partition the plan may use.
+        Largest partition the plan may use (``block_size .. 2**29``).
 
     Attributes
     ----------
@@ -80,13 +81,11 @@ cdef class Convolver(Block):
 
     def __init__(self, ir, block_size=256, latency=0, max_block=65536, samplerate=None):
         h = coefficients("Convolver", "ir", ir)
-        bs = whole_number("Convolver", "block_size", block_size, minimum=8)
-        if bs & (bs - 1):
-            raise ValueError(f"Convolver: expected block_size to be a power of two >= 8, got {bs}")
+        bs = fft_block_size("Convolver", "block_size", block_size)
         if latency not in (0, None):
             raise ValueError(f"Convolver: expected latency 0 (direct head) or None "
                              f"(block_size frames, cheaper), got {latency!r}")
-        mb = whole_number("Convolver", "max_block", max_block, minimum=bs)
+        mb = whole_number("Convolver", "max_block", max_block, minimum=bs, maximum=MAX_FFT // 2)
         self.block_size = bs
         self._zero_latency = latency == 0
         self._max_block = mb
@@ -143,7 +142,8 @@ cdef class Convolver(Block):
             self._head._prepare(channels, self._dtype)
         self._levels = []
         for B, off, n, slot in self._plan_full:
-            self._levels.append(PartitionedConvolution(h[off:off + n], channels, B, self._f32, slot))
+            self._levels.append(PartitionedConvolution(h[off:off + n], channels, B, self._f32, slot,
+                                                      owner=self))
         _free(self._lv)
         self._lv = NULL
         self._lv = _alloc_ptrs(len(self._levels))

@@ -10,14 +10,15 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
+    fft_plan,
     sd_fft_f32, sd_fft_f32_new, sd_fft_f32_free, sd_fft_f32_forward, sd_fft_f32_inverse,
     sd_fft_f32_mac,
     sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward, sd_fft_f64_inverse,
     sd_fft_f64_mac,
 )
-from streamdsp._core._validate import choice, coefficients, finite_float, whole_number
+from streamdsp._core._validate import choice, coefficients, fft_block_size, finite_float, whole_number
 
 cnp.import_array()
 
@@ -368,8 +369,9 @@ cdef class Correlator(Block):
         have paid for it.  Templates longer than 65536 use
         ``"partitioned"``.
     block_size : int, optional
-        Smallest partition of the partitioned engine (a power of two >= 8;
-        default 256).  Giving it selects ``"partitioned"`` under ``"auto"``.
+        Smallest partition of the partitioned engine (a power of two,
+        ``8 .. 2**29``; default 256).  Giving it selects ``"partitioned"``
+        under ``"auto"``.
     distance : int, optional
         Merge detections whose peaks are fewer than ``distance`` samples
         apart into the one with the highest score (as the ``distance`` of
@@ -524,10 +526,7 @@ cdef class Correlator(Block):
         if not isinstance(normalize, (bool, np.bool_)):
             raise TypeError(f"Correlator: expected normalize to be True or False, got {normalize!r}")
         if block_size is not None:
-            block_size = whole_number("Correlator", "block_size", block_size, minimum=8)
-            if block_size & (block_size - 1):
-                raise ValueError(f"Correlator: expected block_size to be a power of two >= 8, "
-                                 f"got {block_size}")
+            block_size = fft_block_size("Correlator", "block_size", block_size)
             if method == "auto":
                 method = "partitioned"
             elif method != "partitioned":
@@ -565,7 +564,7 @@ cdef class Correlator(Block):
                 raise ValueError("Correlator: distance applies to detections; give a threshold too")
             self._distance = whole_number("Correlator", "distance", distance, minimum=1)
         if self._detect and self._evs == NULL:
-            self._evs = <_EventRec*>aligned_zeros(_EV_CAP * sizeof(_EventRec))
+            self._evs = <_EventRec*>alloc_frames(self, _EV_CAP, 1, sizeof(_EventRec))
         # every engine computes the head without delay
         self._latency = 0
         h.setflags(write=False)
@@ -623,12 +622,12 @@ cdef class Correlator(Block):
         if self.normalize:
             cols = cols - cols.mean(axis=0)
             hn = np.sqrt(np.sum(cols * cols, axis=0))
-            self._hn = <double*>aligned_zeros(nsets * sizeof(double))
+            self._hn = <double*>alloc_frames(self, 1, nsets, sizeof(double))
             for s in range(nsets):
                 self._hn[s] = hn[s]
-            self._st = <_NormState*>aligned_zeros(channels * sizeof(_NormState))
+            self._st = <_NormState*>alloc_frames(self, 1, channels, sizeof(_NormState))
         if self._detect:
-            self._det = <_Detect*>aligned_zeros(channels * sizeof(_Detect))
+            self._det = <_Detect*>alloc_frames(self, 1, channels, sizeof(_Detect))
         if self._engine == ENG_PARTITIONED or self._hybrid:
             self._setup_partitioned(channels, cols)
             if not self._hybrid:
@@ -636,7 +635,7 @@ cdef class Correlator(Block):
                 return 0
         # chunk engine: template (for direct pieces), FFT sizes, linear buffers
         coef = np.ascontiguousarray(cols.T, dtype=dt)        # [set] x m
-        self._coef = aligned_zeros(coef.nbytes)
+        self._coef = alloc_frames(self, coef.size, 1, coef.itemsize)
         memcpy(self._coef, cnp.PyArray_DATA(coef), coef.nbytes)
         self._A = 64 // isz
         if self._use_fft:
@@ -655,13 +654,8 @@ cdef class Correlator(Block):
             self._plans_f32 = self._f32
             for j in range(self._nfft):
                 N = self._fft_n[j]
-                if self._f32:
-                    self._plans[j] = sd_fft_f32_new(N)
-                else:
-                    self._plans[j] = sd_fft_f64_new(N)
-                if self._plans[j] == NULL:
-                    raise MemoryError(f"Correlator: could not plan an FFT of {N} points")
-                self._spec[j] = aligned_zeros(nsets * N * isz)
+                self._plans[j] = fft_plan(self, N, self._f32)
+                self._spec[j] = alloc_frames(self, N, nsets, isz)
                 spec = <char*>self._spec[j]
                 for s in range(nsets):
                     seg = np.zeros(N, dtype=dt)
@@ -676,15 +670,15 @@ cdef class Correlator(Block):
                                            <double*>cnp.PyArray_DATA(re), <double*>cnp.PyArray_DATA(im))
                     memcpy(spec + s * N * isz, cnp.PyArray_DATA(re), (N // 2) * isz)
                     memcpy(spec + (s * N + N // 2) * isz, cnp.PyArray_DATA(im), (N // 2) * isz)
-            self._X = aligned_zeros(nmax * isz)
-            self._acc = aligned_zeros(nmax * isz)
-            self._T = aligned_zeros(nmax * isz)
+            self._X = alloc_frames(self, nmax, 1, isz)
+            self._acc = alloc_frames(self, nmax, 1, isz)
+            self._T = alloc_frames(self, nmax, 1, isz)
         else:
             self._cap = _DIRECT_CAP
         # lin[-1] is the sample leaving the window; lin[0 : m-1] the history
         self._lin_len = self._A + m - 1 + self._cap + SD_FIR_PAD
         self._lin_len = (self._lin_len + self._A - 1) // self._A * self._A
-        self._lin = aligned_zeros(channels * self._lin_len * isz)
+        self._lin = alloc_frames(self, self._lin_len, channels, isz)
         self._reset()
         return 0
 
@@ -703,13 +697,13 @@ cdef class Correlator(Block):
         self._part_ns = ns
         self._switch_ns = m * (ns + 2.0)
         if self.normalize or self._hybrid:
-            self._scratch = aligned_zeros(_SUB * channels * isz)
-            self._ring = aligned_zeros(channels * m * isz)
+            self._scratch = alloc_frames(self, _SUB, channels, isz)
+            self._ring = alloc_frames(self, m, channels, isz)
         if self._hybrid:
-            self._discard = aligned_zeros(_SUB * channels * isz)
+            self._discard = alloc_frames(self, _SUB, channels, isz)
         if self.normalize:
-            self._reb_d = <double*>aligned_zeros(channels * sizeof(double))
-            self._suf = <double*>aligned_zeros(nsets * (m + 1) * sizeof(double))
+            self._reb_d = <double*>alloc_frames(self, 1, channels, sizeof(double))
+            self._suf = <double*>alloc_frames(self, m + 1, nsets, sizeof(double))
             for s in range(nsets):
                 suf = np.concatenate([[0.0], np.cumsum(cols[::-1, s])])
                 for j in range(m + 1):

@@ -6,12 +6,13 @@ from libc.string cimport memcpy, memset
 import numpy as np
 
 from streamdsp._core._block cimport Block
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
+    fft_plan,
     sd_fft_f32, sd_fft_f32_new, sd_fft_f32_free, sd_fft_f32_forward, sd_fft_f32_inverse,
     sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward, sd_fft_f64_inverse,
 )
-from streamdsp._core._validate import choice, whole_number
+from streamdsp._core._validate import choice, fft_points, frame_count
 
 from streamdsp._core._types cimport real_t
 
@@ -104,7 +105,9 @@ cdef class DelayEstimator(Block):
     Parameters
     ----------
     window : int
-        Frames per analysis window (>= 2).
+        Frames per analysis window (>= 2; ``window + max_lag <= 2**30``,
+        the largest FFT).  The block keeps about ``6 * nfft`` samples of
+        working memory; more than the machine has free is a MemoryError.
     hop : int, optional
         Frames between estimates (>= 1; default ``window // 2``).
     max_lag : int, optional
@@ -172,9 +175,9 @@ cdef class DelayEstimator(Block):
         self._ring = self._buf = self._spec = self._corr = NULL
 
     def __init__(self, window, hop=None, max_lag=None, method="gcc-phat"):
-        w = whole_number("DelayEstimator", "window", window, minimum=2)
-        h = w // 2 if hop is None else whole_number("DelayEstimator", "hop", hop, minimum=1)
-        L = w // 2 if max_lag is None else whole_number("DelayEstimator", "max_lag", max_lag)
+        w = frame_count("DelayEstimator", "window", window, minimum=2)
+        h = w // 2 if hop is None else frame_count("DelayEstimator", "hop", hop, minimum=1)
+        L = w // 2 if max_lag is None else frame_count("DelayEstimator", "max_lag", max_lag)
         if L >= w:
             raise ValueError(f"DelayEstimator: expected max_lag < window ({w}), got {L}")
         choice("DelayEstimator", "method", method, ("gcc-phat", "cc"))
@@ -183,10 +186,7 @@ cdef class DelayEstimator(Block):
         self.max_lag = L
         self.method = method
         self._phat = method == "gcc-phat"
-        N = 8
-        while N < w + L:
-            N *= 2
-        self.nfft = N
+        self.nfft = fft_points("DelayEstimator", "window + max_lag", w + L)
         self._in_ch = 2
         self._decim = h
         self._latency = 0
@@ -212,16 +212,11 @@ cdef class DelayEstimator(Block):
         self._free()
         self._out_ch = 1
         self._plan_f32 = self._f32
-        if self._f32:
-            self._plan = sd_fft_f32_new(N)
-        else:
-            self._plan = sd_fft_f64_new(N)
-        if self._plan == NULL:
-            raise MemoryError(f"DelayEstimator: could not plan an FFT of {N} points")
-        self._ring = aligned_zeros(2 * self.window * isz)
-        self._buf = aligned_zeros(N * isz)
-        self._spec = aligned_zeros(2 * N * isz)
-        self._corr = aligned_zeros(N * isz)
+        self._plan = fft_plan(self, N, self._f32, 2 * self.window + 4 * N)
+        self._ring = alloc_frames(self, self.window, 2, isz)
+        self._buf = alloc_frames(self, N, 1, isz)
+        self._spec = alloc_frames(self, N, 2, isz)
+        self._corr = alloc_frames(self, N, 1, isz)
         self._reset()
         return 0
 

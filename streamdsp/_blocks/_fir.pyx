@@ -6,9 +6,9 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block, DT_F32
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._partconv cimport PartitionedConvolution
-from streamdsp._core._validate import coefficients, choice, whole_number
+from streamdsp._core._validate import coefficients, choice, fft_block_size, whole_number
 from streamdsp._core._costmodel import fir_method, fft_partition
 
 cnp.import_array()
@@ -37,8 +37,9 @@ cdef class FIR(Block):
         ``"auto"`` (default) takes whichever the cost model measured on
         this kind of machine says is cheaper for ``ntaps``.
     block_size : int, optional
-        Partition size of the FFT path (a power of two).  Default: chosen by
-        the cost model from ``ntaps``.
+        Partition size of the FFT path (a power of two, ``8 .. 2**29``: the
+        FFT has ``2 * block_size`` points, at most ``2**30``).  Default:
+        chosen by the cost model from ``ntaps``.
 
     Notes
     -----
@@ -90,6 +91,8 @@ cdef class FIR(Block):
             method = fir_method(self._ntaps)
         self.method = method
         if method == "fft":
+            if block_size is not None:
+                fft_block_size("FIR", "block_size", block_size, context=" for method='fft'")
             self._block_size = block_size or fft_partition(self._ntaps)
             self._latency = self._block_size
         else:
@@ -108,7 +111,7 @@ cdef class FIR(Block):
         cdef cnp.ndarray hr
         self._out_ch = channels
         if self.method == "fft":
-            self._conv = PartitionedConvolution(self.taps, channels, self._block_size, self._f32)
+            self._conv = PartitionedConvolution(self.taps, channels, self._block_size, self._f32, owner=self)
             return 0
         aligned_free(self._hr)
         aligned_free(self._lin)
@@ -117,10 +120,10 @@ cdef class FIR(Block):
         hr = np.ascontiguousarray(
             np.broadcast_to(self.taps.reshape(self._ntaps, -1), (self._ntaps, nsets))[::-1].T,
             dtype=np.float32 if self._f32 else np.float64)
-        self._hr = aligned_zeros(hr.nbytes)
+        self._hr = alloc_frames(self, hr.size, 1, hr.itemsize)
         memcpy(self._hr, cnp.PyArray_DATA(hr), hr.nbytes)
         self._lin_len = self._ntaps - 1 + _SUB + SD_FIR_PAD
-        self._lin = aligned_zeros(self._lin_len * channels * isz)
+        self._lin = alloc_frames(self, self._lin_len, channels, isz)
         return 0
 
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:

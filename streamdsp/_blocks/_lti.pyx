@@ -7,7 +7,7 @@ import numpy as np
 from libc.string cimport memcpy, memset
 
 from streamdsp._core._block cimport Block
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import coefficients, finite_float, whole_number
 from streamdsp._core._lazy import LazyModule
 from streamdsp._errors import StreamStateError
@@ -490,7 +490,7 @@ cdef class LTISystem(Block):
         co = np.ascontiguousarray(sos[:, [0, 1, 2, 4, 5]])
         aligned_free(self._co)
         self._co = NULL
-        self._co = <double*>aligned_zeros(co.nbytes)
+        self._co = <double*>alloc_frames(self, co.size, 1, sizeof(double))
         memcpy(self._co, cnp.PyArray_DATA(co), co.nbytes)
         self.form = "sos"
         self._sos = sos
@@ -509,7 +509,7 @@ cdef class LTISystem(Block):
         cdef cnp.ndarray co = np.ascontiguousarray(np.concatenate([A.ravel(), B, C]), dtype=np.float64)
         aligned_free(self._co)
         self._co = NULL
-        self._co = <double*>aligned_zeros(max(co.nbytes, 8))
+        self._co = <double*>alloc_frames(self, co.size, 1, sizeof(double))
         if co.nbytes:
             memcpy(self._co, cnp.PyArray_DATA(co), co.nbytes)
         self._D = D
@@ -553,14 +553,14 @@ cdef class LTISystem(Block):
         self._st = NULL
         self._work = NULL
         if self._is_ss:
+            self._st = <double*>alloc_frames(self, self._order, channels, sizeof(double))
+            self._work = <double*>alloc_frames(self, self._order + 1, channels, sizeof(double))
             n = self._order * channels
-            self._st = <double*>aligned_zeros(max(n, 1) * sizeof(double))
-            self._work = <double*>aligned_zeros((n + channels) * sizeof(double))
         else:
+            self._st = <double*>alloc_frames(self, 2 * self._nsec, channels, sizeof(double))
             n = 2 * self._nsec * channels
-            self._st = <double*>aligned_zeros(n * sizeof(double))
             if self._nsec > SD_SOS_GROUP:
-                self._work = <double*>aligned_zeros(SD_SOS_WORK * sizeof(double))
+                self._work = <double*>alloc_frames(self, SD_SOS_WORK, 1, sizeof(double))
         self._st_len = n
         self._out_ch = channels
         return 0

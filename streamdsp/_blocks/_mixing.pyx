@@ -7,7 +7,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import choice, coefficients
 
 cnp.import_array()
@@ -184,9 +184,9 @@ cdef class ChannelMixer(Block):
         aligned_free(self._w)
         aligned_free(self._b)
         self._w = self._b = NULL
-        self._w = aligned_zeros(wt.nbytes)
+        self._w = alloc_frames(self, wt.size, 1, wt.itemsize)
         memcpy(self._w, cnp.PyArray_DATA(wt), wt.nbytes)
-        self._b = aligned_zeros(b.nbytes)
+        self._b = alloc_frames(self, b.size, 1, b.itemsize)
         memcpy(self._b, cnp.PyArray_DATA(b), b.nbytes)
         return 0
 

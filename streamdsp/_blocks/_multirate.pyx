@@ -19,8 +19,8 @@ import numpy as np
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._types cimport real_t
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
-from streamdsp._core._validate import coefficients, whole_number
+from streamdsp._core._memory cimport alloc_frames, frames_of, aligned_free
+from streamdsp._core._validate import coefficients, frame_count, whole_number
 
 cnp.import_array()
 
@@ -44,8 +44,13 @@ cdef extern from "sd_multirate.h" nogil:
                               const double* buf, const double* pre, const double* suf, double* y)
 
 # Output frames Decimate computes per pass: the phase buffers hold Q - 1
-# frames of history, _SUB outputs' worth of input and one partial slot.
+# frames of history, a pass's outputs' worth of input and one partial slot.
 DEF _SUB = 512
+# Input frames a pass may deal into the phase buffers.  Outputs per pass
+# are _SUB for factors up to 256 and fewer above, so that the buffers hold
+# about ntaps + _PASS_IN frames per channel and not factor x _SUB:
+# Decimate(48000) took 1.95 GB for 8 channels with _SUB outputs per pass.
+DEF _PASS_IN = 131072
 
 
 cdef inline Py_ssize_t _count_out(Py_ssize_t cnt, Py_ssize_t stride, Py_ssize_t n) noexcept nogil:
@@ -106,8 +111,8 @@ cdef class Downsample(Block):
     cdef Py_ssize_t _stride, _phase, _cnt
 
     def __init__(self, stride, phase=0):
-        self._stride = whole_number("Downsample", "stride", stride, minimum=1)
-        self._phase = whole_number("Downsample", "phase", phase)
+        self._stride = frame_count("Downsample", "stride", stride, minimum=1)
+        self._phase = frame_count("Downsample", "phase", phase)
         if self._phase >= self._stride:
             raise ValueError(
                 f"Downsample: expected 0 <= phase < stride ({self._stride}), got phase={self._phase}")
@@ -229,11 +234,11 @@ cdef class MaxPool(Block):
         self._suf = NULL
 
     def __init__(self, size, stride=None):
-        self._size = whole_number("MaxPool", "size", size, minimum=1)
+        self._size = frame_count("MaxPool", "size", size, minimum=1)
         if stride is None:
             self._stride = self._size
         else:
-            self._stride = whole_number("MaxPool", "stride", stride, minimum=1)
+            self._stride = frame_count("MaxPool", "stride", stride, minimum=1)
         self._slide = self._stride < self._size
         self._decim = self._stride
         self._cnt = self._size
@@ -252,11 +257,11 @@ cdef class MaxPool(Block):
         aligned_free(self._pb)
         aligned_free(self._suf)
         self._acc = self._buf = self._pb = self._suf = NULL
-        self._acc = aligned_zeros(channels * isz)
+        self._acc = alloc_frames(self, 1, channels, isz)
         if self._slide:
-            self._buf = aligned_zeros(self._size * channels * isz)
-            self._pb = aligned_zeros(self._size * channels * isz)
-            self._suf = aligned_zeros((self._size + 1) * channels * isz)
+            self._buf = alloc_frames(self, self._size, channels, isz)
+            self._pb = alloc_frames(self, self._size, channels, isz)
+            self._suf = alloc_frames(self, self._size + 1, channels, isz)
         self._reset()
         return 0
 
@@ -380,16 +385,17 @@ cdef class Decimate(Block):
     cdef readonly object taps
     cdef Py_ssize_t _factor, _phase, _cnt
     cdef Py_ssize_t _ntaps, _q, _linlen
+    cdef Py_ssize_t _sub        # outputs per pass (_SUB, fewer for large factors)
     cdef void* _hr              # per phase r: its taps reversed, D x Q
-    cdef void* _lin             # per channel, per phase: Q-1 history + _SUB + 1 + pad
+    cdef void* _lin             # per channel, per phase: Q-1 history + _sub + 1; then a pad
 
     def __cinit__(self, *args, **kwargs):
         self._hr = NULL
         self._lin = NULL
 
     def __init__(self, factor, ntaps=None, *, taps=None, window=None, phase=0):
-        self._factor = whole_number("Decimate", "factor", factor, minimum=1)
-        self._phase = whole_number("Decimate", "phase", phase)
+        self._factor = frame_count("Decimate", "factor", factor, minimum=1)
+        self._phase = frame_count("Decimate", "phase", phase)
         if self._phase >= self._factor:
             raise ValueError(
                 f"Decimate: expected 0 <= phase < factor ({self._factor}), got phase={self._phase}")
@@ -400,7 +406,7 @@ cdef class Decimate(Block):
         else:
             if ntaps is None:
                 ntaps = 20 * self._factor + 1
-            ntaps = whole_number("Decimate", "ntaps", ntaps, minimum=1)
+            ntaps = frame_count("Decimate", "ntaps", ntaps, minimum=1)
             if self._factor == 1:
                 if ntaps != 21 or window is not None:
                     raise ValueError("Decimate: factor=1 keeps every frame and designs no filter; "
@@ -414,6 +420,9 @@ cdef class Decimate(Block):
                 except (ValueError, TypeError) as e:
                     raise ValueError(f"Decimate: cannot design the anti-aliasing filter "
                                      f"(ntaps={ntaps}, window={window!r}): {e}") from None
+                except MemoryError as e:
+                    raise MemoryError(f"Decimate: cannot design the anti-aliasing filter of "
+                                      f"{ntaps} taps (factor={self._factor}): {e}") from None
         h = np.ascontiguousarray(h, dtype=np.float64)
         h.setflags(write=False)
         self.taps = h
@@ -431,19 +440,23 @@ cdef class Decimate(Block):
         cdef Py_ssize_t isz = 4 if self._f32 else 8
         cdef cnp.ndarray hr
         self._out_ch = channels
+        aligned_free(self._hr)
+        aligned_free(self._lin)
+        self._hr = self._lin = NULL
+        # checked first: the design below holds Q x D taps in numpy too
+        self._hr = alloc_frames(self, frames_of(self, Q, D), 1, isz)
+        self._sub = max(1, min(_SUB, _PASS_IN // D))
+        self._linlen = Q - 1 + self._sub + 1
+        # The kernel reads up to SD_POLY_PAD samples past a phase's row: the
+        # next row (those outputs are discarded), or for the last one the pad.
+        self._lin = alloc_frames(self, frames_of(self, self._linlen, D) + SD_POLY_PAD, channels, isz)
         # phase r holds x[m * D + phase - r]; its taps are h[q * D + r],
         # stored reversed so the kernel walks forward: hr[r, Q-1-q]
         hpad = np.zeros(Q * D)
         hpad[:self._ntaps] = self.taps
         hr = np.ascontiguousarray(hpad.reshape(Q, D).T[:, ::-1],
                                   dtype=np.float32 if self._f32 else np.float64)
-        aligned_free(self._hr)
-        aligned_free(self._lin)
-        self._hr = self._lin = NULL
-        self._hr = aligned_zeros(hr.nbytes)
         memcpy(self._hr, cnp.PyArray_DATA(hr), hr.nbytes)
-        self._linlen = Q - 1 + _SUB + 1 + SD_POLY_PAD
-        self._lin = aligned_zeros(self._linlen * D * channels * isz)
         return 0
 
     cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
@@ -453,8 +466,8 @@ cdef class Decimate(Block):
         cdef Py_ssize_t D = self._factor, ch = self._in_ch
         cdef Py_ssize_t done = 0, written = 0, L, M
         while done < frames:
-            # at most _SUB outputs per pass
-            L = min(frames - done, self._cnt + (_SUB - 1) * D)
+            # at most _sub outputs per pass
+            L = min(frames - done, self._cnt + (self._sub - 1) * D)
             M = _count_out(self._cnt, D, L)
             if self._f32:
                 _poly_pass(<const float*>x + done * ch, L, M, <float*>y + written * ch, D, self._q,

@@ -3,8 +3,8 @@
 from libc.string cimport memcpy, memset
 
 from streamdsp._core._block cimport Block, DT_F32
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
-from streamdsp._core._validate import finite_float, whole_number
+from streamdsp._core._memory cimport alloc_frames, aligned_free
+from streamdsp._core._validate import finite_float, frame_count
 
 
 cdef class Gain(Block):
@@ -95,7 +95,7 @@ cdef class Delay(Block):
         self._pos = 0
 
     def __init__(self, samples):
-        self._delay = whole_number("Delay", "samples", samples)
+        self._delay = frame_count("Delay", "samples", samples)
 
     def __dealloc__(self):
         aligned_free(self._ring)
@@ -104,7 +104,7 @@ cdef class Delay(Block):
         self._out_ch = channels
         aligned_free(self._ring)
         self._ring = NULL
-        self._ring = <char*>aligned_zeros(self._delay * channels * (4 if self._f32 else 8))
+        self._ring = <char*>alloc_frames(self, self._delay, channels, 4 if self._f32 else 8)
         self._pos = 0
         return 0
 

@@ -6,7 +6,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._partconv cimport PartitionedConvolution
 from streamdsp._core._validate import choice, finite_float, whole_number
 from streamdsp._core._costmodel import direct_cost, fft_cost
@@ -30,6 +30,21 @@ cdef enum:
 
 _MODES = {"interp": MODE_INTERP, "mirror": MODE_MIRROR, "nearest": MODE_NEAREST,
           "constant": MODE_CONSTANT}
+
+
+# Longest window designed: scipy's savgol_coeffs crashes the process (SIGSEGV
+# inside LAPACK, scipy 1.17) for windows of 4194305 and more; 2**21 + 1
+# (44 s at 48 kHz) was measured to design fine for polyorder 0..20.
+MAX_WINDOW = 2 ** 21 + 1
+
+
+def _designed(name, K, po, design, *args, **kwargs):
+    """design(*args, **kwargs), a MemoryError naming the block and the window."""
+    try:
+        return design(*args, **kwargs)
+    except MemoryError as e:
+        raise MemoryError(f"{name}: cannot design the coefficients of window_length={K}, "
+                          f"polyorder={po}: {e}") from None
 
 
 def _edge_fit_matrices(Py_ssize_t window_length, Py_ssize_t polyorder, Py_ssize_t deriv,
@@ -122,7 +137,8 @@ cdef class SavitzkyGolay(Block):
     Parameters
     ----------
     window_length : int
-        Length of the window (odd or even, as scipy allows).
+        Length of the window (odd or even, as scipy allows; at most
+        ``2**21 + 1``, beyond which scipy's coefficient design crashes).
     polyorder : int
         Degree of the fitted polynomial, ``< window_length``.
     deriv : int, optional
@@ -237,6 +253,10 @@ cdef class SavitzkyGolay(Block):
         from scipy.signal import savgol_coeffs
         name = "SavitzkyGolay"
         K = whole_number(name, "window_length", window_length, minimum=1)
+        if K > MAX_WINDOW:
+            # before the design: scipy's savgol_coeffs crashes the process
+            # (SIGSEGV in LAPACK) for windows of 4194305 and more
+            raise ValueError(f"{name}: expected window_length <= {MAX_WINDOW}, got {K}")
         po = whole_number(name, "polyorder", polyorder, minimum=0)
         d = whole_number(name, "deriv", deriv, minimum=0)
         dl = finite_float(name, "delta", delta)
@@ -252,8 +272,8 @@ cdef class SavitzkyGolay(Block):
         choice(name, "mode", mode, tuple(_MODES))
         choice(name, "method", method, ("auto", "direct", "fft"))
 
-        h = np.ascontiguousarray(savgol_coeffs(K, po, deriv=d, delta=dl, use="conv"),
-                                 dtype=np.float64)
+        h = np.ascontiguousarray(_designed(name, K, po, savgol_coeffs, K, po, deriv=d, delta=dl,
+                                           use="conv"), dtype=np.float64)
         h.setflags(write=False)
         self.coeffs = h
         self.window_length, self.polyorder, self.deriv = K, po, d
@@ -269,7 +289,7 @@ cdef class SavitzkyGolay(Block):
             self._D = K - 1 - self._half
             self._A = 0
             self._R = K
-            fit, lead, trail = _edge_fit_matrices(K, po, d, dl)
+            fit, lead, trail = _designed(name, K, po, _edge_fit_matrices, K, po, d, dl)
             self._fits = (fit, lead, trail, np.zeros(po + 1))
             self._fit_m = <const double*>cnp.PyArray_DATA(fit)
             self._lead_m = <const double*>cnp.PyArray_DATA(lead)
@@ -313,20 +333,20 @@ cdef class SavitzkyGolay(Block):
         dtype = np.float32 if self._f32 else np.float64
         if self._Kd:
             hr = np.ascontiguousarray(self.coeffs[:self._Kd][::-1], dtype=dtype)
-            self._hr = aligned_zeros(hr.nbytes)
+            self._hr = alloc_frames(self, hr.size, 1, hr.itemsize)
             memcpy(self._hr, cnp.PyArray_DATA(hr), hr.nbytes)
             self._hist = self._Kd - 1 + self._D
             self._lin_len = self._hist + _SUB + SD_FIR_PAD
-            self._lin = aligned_zeros(self._lin_len * channels * isz)
+            self._lin = alloc_frames(self, self._lin_len, channels, isz)
         if self._P:
-            self._conv = PartitionedConvolution(self._taps_fft, channels, self._P, self._f32)
-            self._fftout = aligned_zeros(_SUB * channels * isz)
-        self._xin = aligned_zeros(_SUB * channels * isz)
-        self._junk = aligned_zeros(_SUB * channels * isz)
-        self._ring = aligned_zeros(self._R * channels * isz)
+            self._conv = PartitionedConvolution(self._taps_fft, channels, self._P, self._f32, owner=self)
+            self._fftout = alloc_frames(self, _SUB, channels, isz)
+        self._xin = alloc_frames(self, _SUB, channels, isz)
+        self._junk = alloc_frames(self, _SUB, channels, isz)
+        self._ring = alloc_frames(self, self._R, channels, isz)
         if self._mode == MODE_INTERP and half:
-            self._lead = aligned_zeros(half * channels * isz)
-            self._trail = aligned_zeros(half * channels * isz)
+            self._lead = alloc_frames(self, half, channels, isz)
+            self._trail = alloc_frames(self, half, channels, isz)
         self._reset()
         return 0
 

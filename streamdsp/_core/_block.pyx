@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 cnp.import_array()
@@ -315,7 +315,7 @@ cdef class Block:
             self._setup(channels)
             zf = min(max(self._latency, 1), 4096)
             aligned_free(self._zeros)
-            self._zeros = aligned_zeros(zf * channels * (4 if self._f32 else 8))
+            self._zeros = alloc_frames(self, zf, channels, 4 if self._f32 else 8)
             self._zeros_frames = zf
         except BaseException:
             self._dtype = old_dtype

@@ -37,3 +37,34 @@ cdef extern from "sd_fft.h" nogil:
                         const double *a_re, const double *a_im,
                         const double *b_re, const double *b_im) noexcept
     void sd_fft_f64_bins(const sd_fft_f64 *p, size_t *bin_of_position) noexcept
+
+
+from streamdsp._core._memory cimport _bytes, _count, sd_memory_available, sd_memory_fits
+
+# Largest plan: SD_FFT_MAXN in sd_fft.c (also streamdsp._core._validate.MAX_FFT).
+DEF _MAX_FFT = 1 << 30
+
+
+cdef inline void* fft_plan(object owner, Py_ssize_t n, bint f32, object extra_items=0) except NULL:
+    """A plan (sd_fft_f32* if f32 else sd_fft_f64*) for a real FFT of n points.
+
+    A plan holds at most ``3 n`` items (twiddles and scratch).  Those and
+    the ``extra_items`` the caller allocates next (its buffers, of the same
+    item size) must fit in the memory left, so that a block too large for
+    the machine is refused before any of its memory is touched, with a
+    MemoryError naming ``owner`` (a block or a str).
+    """
+    cdef void* p = NULL
+    cdef size_t isz = 4 if f32 else 8
+    who = owner if isinstance(owner, str) else type(owner).__name__
+    if n < 2 or n > _MAX_FFT or n & (n - 1):
+        raise ValueError(f"{who}: expected an FFT size that is a power of two in 2 .. 2**30, got {n}")
+    need = (3 * n + extra_items) * isz
+    if need >> 63 or not sd_memory_fits(<size_t>need):
+        raise MemoryError(f"{who}: cannot plan an FFT of {_count(n)} points with its buffers "
+                          f"({_bytes(need)}): only {_bytes(sd_memory_available())} of memory "
+                          f"is available")
+    p = <void*>sd_fft_f32_new(n) if f32 else <void*>sd_fft_f64_new(n)
+    if p == NULL:
+        raise MemoryError(f"{who}: could not plan an FFT of {_count(n)} points: out of memory")
+    return p

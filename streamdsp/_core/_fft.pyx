@@ -50,21 +50,17 @@ cdef class RealFFT:
         self._p64 = NULL
         self._bins = NULL
         dt = np.dtype(dtype)
-        if n < 2 or (n & (n - 1)) != 0:
-            raise ValueError(f"n must be a power of two >= 2, got {n}")
+        if n < 2 or (n & (n - 1)) != 0 or n > (1 << 30):
+            raise ValueError(f"n must be a power of two in 2 .. 2**30 (the largest FFT), got {n}")
         self.n = n
         if dt == np.float32:
             self._rtype = cnp.NPY_FLOAT32
             self._ctype = cnp.NPY_COMPLEX64
-            self._p32 = sd_fft_f32_new(<size_t>n)
-            if self._p32 == NULL:
-                raise MemoryError(f"cannot plan a float32 FFT of size {n}")
+            self._p32 = <sd_fft_f32*>fft_plan("RealFFT", n, True, n)
         elif dt == np.float64:
             self._rtype = cnp.NPY_FLOAT64
             self._ctype = cnp.NPY_COMPLEX128
-            self._p64 = sd_fft_f64_new(<size_t>n)
-            if self._p64 == NULL:
-                raise MemoryError(f"cannot plan a float64 FFT of size {n}")
+            self._p64 = <sd_fft_f64*>fft_plan("RealFFT", n, False, n)
         else:
             raise TypeError(f"dtype must be float32 or float64, got {dt}")
         self.dtype = dt

@@ -5,13 +5,16 @@ from libc.string cimport memcpy, memset
 cimport numpy as cnp
 import numpy as np
 
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, frames_of, aligned_free
 from streamdsp._core._fft cimport (
+    fft_plan,
     sd_fft_f32, sd_fft_f32_new, sd_fft_f32_free, sd_fft_f32_forward, sd_fft_f32_inverse,
     sd_fft_f32_mac,
     sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward, sd_fft_f64_inverse,
     sd_fft_f64_mac,
 )
+
+from streamdsp._core._validate import MAX_FFT
 
 cnp.import_array()
 
@@ -37,6 +40,17 @@ cdef class PartitionedConvolution:
         Delay the whole result by this many further blocks (the FDL keeps
         that many more input spectra).  A non-uniformly partitioned
         convolver uses it to place a segment of its filter at its offset.
+    owner : Block or str, optional
+        Whom errors name (the block this engine runs for); default the
+        engine itself.
+
+    Raises
+    ------
+    ValueError
+        ``block_size`` not a power of two in ``8 .. MAX_FFT // 2`` (the FFT
+        is ``2 * block_size`` points).
+    MemoryError
+        The buffers do not fit in the memory left (see ``alloc_frames``).
     """
 
     def __cinit__(self, *args, **kwargs):
@@ -44,13 +58,18 @@ cdef class PartitionedConvolution:
         self._H = self._fdl = self._inbuf = self._outbuf = self._acc = self._time = NULL
 
     def __init__(self, taps, Py_ssize_t channels, Py_ssize_t block_size, bint f32,
-                 Py_ssize_t slot_offset=0):
-        cdef Py_ssize_t P = block_size, N = 2 * block_size, isz = 4 if f32 else 8
+                 Py_ssize_t slot_offset=0, owner=None):
+        cdef Py_ssize_t P = block_size, N, isz = 4 if f32 else 8
         cdef Py_ssize_t nsets, s, p
         cdef cnp.ndarray seg, re, im
         cdef char* H
-        if P < 8 or P & (P - 1):
-            raise ValueError(f"PartitionedConvolution: expected block_size a power of two >= 8, got {P}")
+        if owner is None:
+            owner = self
+        if P < 8 or P & (P - 1) or P > MAX_FFT // 2:
+            who = owner if isinstance(owner, str) else type(owner).__name__
+            raise ValueError(f"{who}: expected block_size a power of two in 8 .. {MAX_FFT // 2} "
+                             f"(an FFT of 2 * block_size <= {MAX_FFT} points), got {P}")
+        N = 2 * P
         taps = np.asarray(taps, dtype=np.float64)
         self.channels = channels
         self.block_size = P
@@ -61,18 +80,17 @@ cdef class PartitionedConvolution:
         self._f32 = f32
         self._shared = taps.ndim == 1
         nsets = 1 if self._shared else channels
-        if f32:
-            self._plan = sd_fft_f32_new(N)
-        else:
-            self._plan = sd_fft_f64_new(N)
-        if self._plan == NULL:
-            raise MemoryError(f"PartitionedConvolution: could not plan an FFT of {N} points")
-        self._H = aligned_zeros(nsets * self.nparts * N * isz)
-        self._fdl = aligned_zeros(channels * self._nslots * N * isz)
-        self._inbuf = aligned_zeros(channels * N * isz)
-        self._outbuf = aligned_zeros(channels * P * isz)
-        self._acc = aligned_zeros(N * isz)
-        self._time = aligned_zeros(N * isz)
+        # the plan's check counts the buffers below too (H, FDL, in/out, acc,
+        # time), in Python ints: channels may be absurd (prepare(2**42))
+        ch = <object>channels
+        self._plan = fft_plan(owner, N, f32, (nsets * self.nparts + ch * self._nslots + ch + 2) * N
+                              + ch * P)
+        self._H = alloc_frames(owner, frames_of(owner, self.nparts, N), nsets, isz)
+        self._fdl = alloc_frames(owner, frames_of(owner, self._nslots, N), channels, isz)
+        self._inbuf = alloc_frames(owner, N, channels, isz)
+        self._outbuf = alloc_frames(owner, P, channels, isz)
+        self._acc = alloc_frames(owner, N, 1, isz)
+        self._time = alloc_frames(owner, N, 1, isz)
         # Partition spectra, with the inverse transform's 1/N folded in.
         cols = taps.reshape(self.ntaps, -1)
         H = <char*>self._H

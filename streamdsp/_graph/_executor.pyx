@@ -12,7 +12,7 @@ from streamdsp._core._block cimport (Block, DT_F32, DT_F64, DT_NONE, check_pytho
                                      sd_fpu_enter, sd_fpu_leave)
 from streamdsp._core._block import _channel_count, _stream_dtype, reset_all
 from streamdsp._blocks._combine cimport Combiner
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 from streamdsp._graph import _graph as builder
 
@@ -352,7 +352,7 @@ cdef class Graph(Block):
                 else:
                     self._src[j] = index[id(src)]
                 j += 1
-            self._buf[k] = aligned_zeros(_PIECE * b._out_ch * 8)
+            self._buf[k] = alloc_frames(b, _PIECE, b._out_ch, 8)
         self._src_off[n] = j
         self._nin_graph = len(channels)
         for k in range(len(channels)):

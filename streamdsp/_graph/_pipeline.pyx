@@ -7,7 +7,7 @@ import numpy as np
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._block import reset_all
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 # Frames per piece pushed through the chain; intermediate buffers hold this
@@ -177,8 +177,8 @@ cdef class Pipeline(Block):
         aligned_free(self._buf0)
         aligned_free(self._buf1)
         self._buf0 = self._buf1 = NULL
-        self._buf0 = aligned_zeros(_PIECE * widest * 8)
-        self._buf1 = aligned_zeros(_PIECE * widest * 8)
+        self._buf0 = alloc_frames(self, _PIECE, widest, 8)
+        self._buf1 = alloc_frames(self, _PIECE, widest, 8)
         return 0
 
     cdef void _unprepare(self) noexcept:

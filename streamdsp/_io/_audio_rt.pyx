@@ -24,7 +24,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block, sd_fpu_set_thread
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._io._ringbuffer cimport RingBuffer
 
 cnp.import_array()
@@ -445,12 +445,12 @@ cdef class Engine:
             raise ValueError("Engine: without a graph, input and output channels must agree")
         st.dev_in, st.dev_out, st.g_in, st.g_out = dev_in, dev_out, max(g_in, 1), max(g_out, 1)
         self._graph = graph
-        st.xbuf = <float*>aligned_zeros(_PIECE * st.g_in * sizeof(float))
-        st.ybuf = <float*>aligned_zeros(_PIECE * st.g_out * sizeof(float))
-        st.ybuf2 = <float*>aligned_zeros(_PIECE * st.g_out * sizeof(float))
+        st.xbuf = <float*>alloc_frames(self, _PIECE, st.g_in, sizeof(float))
+        st.ybuf = <float*>alloc_frames(self, _PIECE, st.g_out, sizeof(float))
+        st.ybuf2 = <float*>alloc_frames(self, _PIECE, st.g_out, sizeof(float))
         if fifo_frames > 0:
             fifo_ch = st.g_out if st.kind == KIND_INPUT else st.g_in
-            st.fifo = <float*>aligned_zeros(fifo_frames * fifo_ch * sizeof(float))
+            st.fifo = <float*>alloc_frames(self, fifo_frames, fifo_ch, sizeof(float))
             st.fifo_cap = fifo_frames
             st.fifo_ch = fifo_ch
         if ring is not None:

@@ -6,7 +6,7 @@ from libc.string cimport memcpy
 cimport numpy as cnp
 import numpy as np
 
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import finite_float, whole_number
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 
@@ -149,7 +149,7 @@ cdef class RingBuffer:
             self._set_rate(samplerate)
 
     cdef int _allocate(self, Py_ssize_t channels) except -1:
-        self._buf = <char*>aligned_zeros(self._slots * channels * self._itemsize)
+        self._buf = <char*>alloc_frames(self, self._slots, channels, self._itemsize)
         self._frame_bytes = channels * self._itemsize
         self._channels = channels
         return 0
