@@ -132,6 +132,16 @@ def test_a_wrong_out_on_the_first_call_changes_nothing():
     assert y.dtype == np.float32 and y.shape == (4, 2)
 
 
+def test_a_failed_setup_changes_nothing():
+    for call in (lambda a: a.prepare(2**42, "float32"),
+                 lambda a: a.process(np.zeros((0, 10**16)), np.zeros((0, 1)))):
+        a = sd.Add()
+        with pytest.raises(MemoryError, match=r"^Add: cannot allocate"):
+            call(a)
+        assert _state(a) == (False, None, None, None)
+        np.testing.assert_array_equal(a.process(np.ones(3), np.ones(3), np.ones(3)), np.full(3, 3.0))
+
+
 def test_out_overlapping_an_input():
     x0, x1 = np.arange(6.0), np.full(6, 10.0)
     want = x0 + x1

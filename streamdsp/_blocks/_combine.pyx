@@ -7,7 +7,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE, sd_fpu_enter, sd_fpu_leave
-from streamdsp._core._memory cimport aligned_zeros, aligned_free
+from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import coefficients, whole_number
 from streamdsp._errors import ChannelMismatchError
 
@@ -102,32 +102,33 @@ cdef class Combiner(Block):
         return self._setup_multi([channels] * max(self._nin, 1))
 
     cdef int _setup_multi(self, list channels) except -1:
-        cdef Py_ssize_t i, n = len(channels)
+        cdef Py_ssize_t i, n = len(channels), old_nin = self._nin
         if self._nin and n != self._nin:
             raise ValueError(f"{type(self).__name__}: expected {self._nin} inputs, got {n}")
         out_ch = self._out_channels_for(channels)
         self._free_multi()
         self._nin = n
-        self._chs = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
-        self._ncarry = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
-        self._carry = <void**>PyMem_Malloc(n * sizeof(void*))
-        self._ptrs = <const void**>PyMem_Malloc(n * sizeof(void*))
-        self._xs = <const void**>PyMem_Malloc(n * sizeof(void*))
-        self._cnts = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
-        if not (self._chs and self._ncarry and self._carry and self._ptrs and self._xs and self._cnts):
-            raise MemoryError()
-        for i in range(n):
-            self._carry[i] = NULL
-        for i in range(n):
-            # Python ints: a 0-frame chunk can claim any channel count, and
-            # the byte count must not wrap around
-            nbytes = _CARRY * int(channels[i]) * 8
-            if nbytes > 2 ** 48:
-                raise MemoryError(f"{type(self).__name__}: input {i} has {channels[i]} channels; "
-                                  f"its carry buffer would need {nbytes} bytes")
-            self._chs[i] = channels[i]
-            self._ncarry[i] = 0
-            self._carry[i] = aligned_zeros(nbytes)
+        try:
+            self._chs = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+            self._ncarry = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+            self._carry = <void**>PyMem_Malloc(n * sizeof(void*))
+            self._ptrs = <const void**>PyMem_Malloc(n * sizeof(void*))
+            self._xs = <const void**>PyMem_Malloc(n * sizeof(void*))
+            self._cnts = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+            if not (self._chs and self._ncarry and self._carry and self._ptrs and self._xs
+                    and self._cnts):
+                raise MemoryError(f"{type(self).__name__}: cannot allocate the tables of {n} inputs")
+            for i in range(n):
+                self._carry[i] = NULL
+            for i in range(n):
+                self._chs[i] = channels[i]
+                self._ncarry[i] = 0
+                self._carry[i] = alloc_frames(self, _CARRY, channels[i], 8)
+        except BaseException:
+            # a failed setup leaves the block as it was (prepare() relies on it)
+            self._free_multi()
+            self._nin = old_nin
+            raise
         self._in_ch = channels[0]
         self._out_ch = out_ch
         return 0
