@@ -356,3 +356,10 @@ def test_block_docstring_example_runs():
     for t in finder.find(sd.Block, "Block", globs={}):
         runner.run(t)
     assert runner.tries >= 5 and runner.failures == 0
+
+
+def test_parallel_of_branches_at_different_rates_is_refused_at_construction():
+    # Before, construction succeeded and the first property that planned the
+    # graph (latency, even repr) raised instead.
+    with pytest.raises(ValueError, match=r"Parallel: .*different rates"):
+        sd.Parallel(sd.FIR(np.ones(3)), sd.Downsample(71))

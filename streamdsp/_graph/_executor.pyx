@@ -663,6 +663,12 @@ cdef class Parallel(Graph):
         joiner = Add(len(outs)) if combine == "sum" else Concatenate(len(outs))
         self.output(self.add(joiner, *outs, name="combine"))
         self.combine = combine
+        try:
+            # plan now: branches at different rates are refused here, with the
+            # constructor's name, not by the first property that plans
+            self.latency
+        except ValueError as e:
+            raise ValueError(f"Parallel: cannot combine these branches: {e}") from None
 
     def __repr__(self):
         branches = [repr(n.block) for n in self._nodes if n.block is not None and n.name != "combine"]
