@@ -363,3 +363,15 @@ def test_parallel_of_branches_at_different_rates_is_refused_at_construction():
     # graph (latency, even repr) raised instead.
     with pytest.raises(ValueError, match=r"Parallel: .*different rates"):
         sd.Parallel(sd.FIR(np.ones(3)), sd.Downsample(71))
+
+
+def test_python_block_calling_base_process_is_refused_not_garbage():
+    class Lazy(sd.Block):
+        def process(self, x, out=None):
+            return super().process(x, out)
+
+    # Before, Block's empty kernel left the output uninitialised.
+    with pytest.raises(TypeError, match="Lazy: Block.process has no kernel"):
+        Lazy().process(np.arange(1.0, 11.0))
+    with pytest.raises(TypeError, match="Lazy"):
+        (sd.Gain(2.0) >> Lazy()).process(np.arange(1.0, 11.0))

@@ -474,6 +474,11 @@ cdef class Block:
         cdef char* yp
         cdef Py_ssize_t xbytes, ybytes
         cdef unsigned int fpu
+        if self._pylevel and _compiled_base(type(self)) is Block:
+            # super().process() from a Python block: there is no kernel below it
+            raise TypeError(
+                f"{type(self).__name__}: Block.process has no kernel to run; a Python block "
+                f"computes its output in its own process() and does not call super().process()")
         if not sd_try_enter(&self._in_use):
             _refuse_busy(self)
         try:
