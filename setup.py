@@ -122,8 +122,19 @@ setup(
             "wraparound": False,
             "cdivision": True,
             "initializedcheck": DEBUG,
+            # Methods take their signatures from binding=True; "clinic" keeps
+            # Cython from prepending a second one to each docstring, and lets a
+            # class docstring that starts "Name(...)\n--\n\n" become the
+            # class's __text_signature__, so inspect.signature(sd.FIR) works.
             "embedsignature": True,
+            "embedsignature.format": "clinic",
             "binding": True,
+            # No __reduce_cython__/__setstate_cython__ in help(): the generated
+            # pickling could not rebuild a block's C state anyway.
+            "auto_pickle": False,
+            # No __test__ dict in help(module): the docstring examples are run
+            # from the classes themselves, which doctest finds without it.
+            "autotestdict": False,
         },
         annotate=bool(os.environ.get("STREAMDSP_ANNOTATE")),
         nthreads=JOBS,

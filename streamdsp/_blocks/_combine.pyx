@@ -19,7 +19,10 @@ DEF _CARRY = 2048
 
 
 cdef class Combiner(Block):
-    """Base class of blocks that join several streams of the same rate.
+    """Combiner()
+--
+
+    Base class of blocks that join several streams of the same rate.
 
     In a :class:`~streamdsp.Graph` the inputs come from the nodes connected
     to it, aligned by latency.  On its own, call ``process(x0, x1, ...)``
@@ -410,7 +413,10 @@ cdef inline void _broadcast_add(const void** xs, void* y, Py_ssize_t nin, const 
 
 
 cdef class Add(Combiner):
-    """Sum of several streams (mono inputs are broadcast across channels).
+    """Add(n_inputs=None)
+--
+
+    Sum of several streams (mono inputs are broadcast across channels).
 
     Parameters
     ----------
@@ -437,7 +443,10 @@ cdef class Add(Combiner):
 
 
 cdef class Multiply(Combiner):
-    """Product of several streams (ring modulation, gating, envelopes).
+    """Multiply(n_inputs=None)
+--
+
+    Product of several streams (ring modulation, gating, envelopes).
 
     Notes
     -----
@@ -459,7 +468,10 @@ cdef class Multiply(Combiner):
 
 
 cdef class Mix(Combiner):
-    """Weighted sum of several streams: ``sum(w[i] * x[i])``.
+    """Mix(weights)
+--
+
+    Weighted sum of several streams: ``sum(w[i] * x[i])``.
 
     Parameters
     ----------
@@ -517,7 +529,10 @@ cdef class Mix(Combiner):
 
 
 cdef class Concatenate(Combiner):
-    """Stack the channels of several streams: ``(frames, c0 + c1 + ...)``.
+    """Concatenate(n_inputs=None)
+--
+
+    Stack the channels of several streams: ``(frames, c0 + c1 + ...)``.
 
     Notes
     -----

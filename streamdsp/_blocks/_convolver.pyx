@@ -11,7 +11,10 @@ from streamdsp._core._validate import MAX_FFT, coefficients, fft_block_size, who
 
 
 cdef class Convolver(Block):
-    """Convolution with a long impulse response (reverb, room and cabinet IRs).
+    """Convolver(ir, block_size=256, latency=0, max_block=65536, samplerate=None)
+--
+
+    Convolution with a long impulse response (reverb, room and cabinet IRs).
 
     The impulse response is cut into partitions that grow along it: small
     ones at the head keep the latency low, large ones in the tail keep the

@@ -327,7 +327,10 @@ cdef void _rebase(real_t* w, Py_ssize_t m, _NormState* st) noexcept nogil:
 
 
 cdef class Correlator(Block):
-    """Streaming matched filter: cross-correlation of the input with a template.
+    """Correlator(template, normalize=False, threshold=None, method='auto', block_size=None, distance=None)
+--
+
+    Streaming matched filter: cross-correlation of the input with a template.
 
     Each output sample scores the window of the last ``len(template)``
     input samples against the template: the raw correlation, or with

@@ -93,7 +93,10 @@ cdef double _peak_lag(const real_t* r, Py_ssize_t N, Py_ssize_t max_lag) noexcep
 
 
 cdef class DelayEstimator(Block):
-    """Delay between two streams, estimated by GCC-PHAT over a sliding window.
+    """DelayEstimator(window, hop=None, max_lag=None, method='gcc-phat')
+--
+
+    Delay between two streams, estimated by GCC-PHAT over a sliding window.
 
     Takes a 2-channel stream (channel 1 compared with channel 0) and emits
     one value every ``hop`` frames: the lag of channel 1 behind channel 0, in

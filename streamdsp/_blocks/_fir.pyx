@@ -23,7 +23,10 @@ DEF _SUB = 1024
 
 
 cdef class FIR(Block):
-    """Finite impulse response filter, streamed chunk by chunk.
+    """FIR(taps, method='auto', block_size=None)
+--
+
+    Finite impulse response filter, streamed chunk by chunk.
 
     Parameters
     ----------

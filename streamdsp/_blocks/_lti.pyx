@@ -297,7 +297,10 @@ def _describe(system, fs):
 # ----------------------------------------------------------------------------
 
 cdef class LTISystem(Block):
-    """A linear time-invariant system, streamed chunk by chunk.
+    """LTISystem(system, fs=None)
+--
+
+    A linear time-invariant system, streamed chunk by chunk.
 
     The same single-input single-output system filters every channel of
     the stream, each channel with its own state.

@@ -61,7 +61,10 @@ cdef void* _blas_function(str name) except NULL:
 
 
 cdef class ChannelMixer(Block):
-    """Mix channels with a weight matrix: the 1x1 convolution of a neural net.
+    """ChannelMixer(weights, bias=None, activation=None, method='auto')
+--
+
+    Mix channels with a weight matrix: the 1x1 convolution of a neural net.
 
     Every output frame is ``act(weights @ frame + bias)``, so ``in_channels``
     channels become ``out_channels`` (fewer, more or as many).

@@ -78,7 +78,10 @@ cdef inline void _fill_neg_inf(void* p, Py_ssize_t n, bint f32) noexcept nogil:
 
 
 cdef class Downsample(Block):
-    """Keep every ``stride``-th frame: a strided 1x1 convolution.
+    """Downsample(stride, phase=0)
+--
+
+    Keep every ``stride``-th frame: a strided 1x1 convolution.
 
     Parameters
     ----------
@@ -171,7 +174,10 @@ cdef class Downsample(Block):
 
 
 cdef class MaxPool(Block):
-    """Maximum over windows of ``size`` frames every ``stride`` frames, per channel.
+    """MaxPool(size, stride=None)
+--
+
+    Maximum over windows of ``size`` frames every ``stride`` frames, per channel.
 
     Parameters
     ----------
@@ -333,7 +339,10 @@ cdef class MaxPool(Block):
 
 
 cdef class Decimate(Block):
-    """Low-pass filter and keep every ``factor``-th frame, computing only the kept ones.
+    """Decimate(factor, ntaps=None, *, taps=None, window=None, phase=0)
+--
+
+    Low-pass filter and keep every ``factor``-th frame, computing only the kept ones.
 
     Parameters
     ----------

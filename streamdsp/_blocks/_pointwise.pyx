@@ -8,7 +8,10 @@ from streamdsp._core._validate import finite_float, frame_count
 
 
 cdef class Gain(Block):
-    """Multiply the stream by a constant.
+    """Gain(g)
+--
+
+    Multiply the stream by a constant.
 
     Parameters
     ----------
@@ -66,7 +69,10 @@ cdef class Gain(Block):
 
 
 cdef class Delay(Block):
-    """Delay the stream by a whole number of samples.
+    """Delay(samples)
+--
+
+    Delay the stream by a whole number of samples.
 
     Parameters
     ----------

@@ -127,7 +127,10 @@ def _plan_engine(Py_ssize_t ntaps, Py_ssize_t delay, str method):
 
 
 cdef class SavitzkyGolay(Block):
-    """Savitzky-Golay smoothing (or differentiation) filter, streamed chunk by chunk.
+    """SavitzkyGolay(window_length, polyorder, deriv=0, delta=1.0, mode='interp', cval=0.0, method='auto')
+--
+
+    Savitzky-Golay smoothing (or differentiation) filter, streamed chunk by chunk.
 
     Fits a polynomial of degree ``polyorder`` to every window of
     ``window_length`` samples by least squares and outputs its value (or its

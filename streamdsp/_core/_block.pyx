@@ -168,7 +168,10 @@ cdef inline int _typenum(int dt) noexcept:
 
 
 cdef class Block:
-    """Base class of every streamdsp block.
+    """Block()
+--
+
+    Base class of every streamdsp block.
 
     A block consumes chunks of shape ``(frames,)`` or ``(frames, channels)``
     and returns the output for each chunk, carrying its state from one call

@@ -29,7 +29,10 @@ cdef char *_data(object a, int typenum, Py_ssize_t size, bint writable, str name
 
 
 cdef class RealFFT:
-    """Planned n-point real FFT (n a power of two, 2 <= n <= 2**30).
+    """RealFFT(n, dtype='float32')
+--
+
+    Planned n-point real FFT (n a power of two, 2 <= n <= 2**30).
 
     ``forward``/``inverse`` work in natural order and match ``np.fft.rfft`` /
     ``np.fft.irfft``.  ``forward_packed``/``inverse_packed`` call the raw C

@@ -20,7 +20,10 @@ cnp.import_array()
 
 
 cdef class PartitionedConvolution:
-    """Streaming convolution of every channel with long taps, latency ``block_size``.
+    """PartitionedConvolution(taps, channels, block_size, f32, slot_offset=0, owner=None)
+--
+
+    Streaming convolution of every channel with long taps, latency ``block_size``.
 
     The taps are cut into ``nparts`` partitions of ``P = block_size``
     samples, each transformed once (FFT size 2P).  Every P input samples

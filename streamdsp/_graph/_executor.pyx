@@ -30,7 +30,10 @@ cdef inline int64_t _now_ns() noexcept nogil:
 
 
 cdef class Graph(Block):
-    """Blocks connected as a directed acyclic graph, itself a block.
+    """Graph(profile=False)
+--
+
+    Blocks connected as a directed acyclic graph, itself a block.
 
     Build it in Python, then push chunks through it: a compiled executor
     runs the whole graph per chunk inside ``nogil``, fan-out reads the same
@@ -625,7 +628,10 @@ cdef class Graph(Block):
 
 
 cdef class Parallel(Graph):
-    """Branches fed the same input, aligned by latency and combined.
+    """Parallel(*branches, combine='sum')
+--
+
+    Branches fed the same input, aligned by latency and combined.
 
     Parameters
     ----------

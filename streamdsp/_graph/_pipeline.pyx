@@ -17,7 +17,10 @@ DEF _PIECE = 1024
 
 
 cdef class Pipeline(Block):
-    """Blocks in series, itself a block.
+    """Pipeline(*blocks)
+--
+
+    Blocks in series, itself a block.
 
     ``Pipeline(a, b, c)`` is what ``a >> b >> c`` builds.  Each chunk runs
     through the blocks in turn inside one ``nogil`` loop, through two

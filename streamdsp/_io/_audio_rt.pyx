@@ -394,7 +394,10 @@ _KINDS = {"duplex": KIND_DUPLEX, "input": KIND_INPUT, "output": KIND_OUTPUT}
 
 
 cdef class Engine:
-    """The state the C callback works on, and the Python side of it.
+    """Engine(kind, graph, dev_in, dev_out, g_in, g_out, fifo_frames=0, ring=None)
+--
+
+    The state the C callback works on, and the Python side of it.
 
     Parameters
     ----------

@@ -49,7 +49,10 @@ cdef extern from *:
 
 
 cdef class RingBuffer:
-    """The latest ``seconds`` of a stream, readable from other threads.
+    """RingBuffer(seconds, samplerate=None, channels=None, dtype='float32')
+--
+
+    The latest ``seconds`` of a stream, readable from other threads.
 
     A sink for a monitor, a plot or a trigger that wants "the last N
     seconds" while the stream keeps running: the processing thread writes
