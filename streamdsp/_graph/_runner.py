@@ -60,7 +60,7 @@ def _offer_samplerate(sink, rate):
         sink._bind_samplerate(rate)
 
 
-_RUNNING = weakref.WeakSet()
+_RUNNING: "weakref.WeakSet[Runner]" = weakref.WeakSet()
 
 
 @atexit.register
