@@ -11,13 +11,13 @@ import time
 import numpy as np
 
 from streamdsp._core._block import Block
+from streamdsp._core._endpoints import Sink, Source
 from streamdsp._errors import (
     ChannelMismatchError,
     PortAudioMissingError,
     StreamDSPError,
     StreamStateError,
 )
-from streamdsp._graph._flow import Sink, Source
 
 _PORTAUDIO_HINT = ("install it (Debian/Ubuntu: apt-get install libportaudio2; Fedora: dnf install "
                    "portaudio; macOS: brew install portaudio)")
