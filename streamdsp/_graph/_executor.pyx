@@ -15,6 +15,7 @@ from streamdsp._blocks._combine cimport Combiner
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 from streamdsp._graph import _graph as builder
+from streamdsp._graph._flush import flush_through
 
 cnp.import_array()
 
@@ -586,14 +587,7 @@ cdef class Graph(Block):
                     ins.append(np.zeros((0, self._gin_ch[src.sources[0]]), dtype=dtype))
                 else:
                     ins.append(pending[id(src)])
-            b = st.block
-            och = (<Block>b)._out_ch
-            head = None
-            if any(i.shape[0] for i in ins):
-                head = b.process(*ins) if isinstance(b, Combiner) else b.process(ins[0])
-            tail = b.flush()
-            parts = [tail.reshape(-1, och)] if head is None else [head.reshape(-1, och), tail.reshape(-1, och)]
-            pending[id(st)] = np.concatenate(parts).astype(dtype, copy=False)
+            pending[id(st)] = flush_through(st.block, ins).astype(dtype, copy=False)
         return pending
 
     def flush(self):
