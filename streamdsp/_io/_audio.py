@@ -54,7 +54,7 @@ def _python_level(block):
 
 
 def _children(block):
-    from streamdsp._graph._executor import Graph
+    from streamdsp._graph._graph import Graph
     from streamdsp._graph._pipeline import Pipeline
 
     if isinstance(block, Pipeline):
