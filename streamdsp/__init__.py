@@ -78,8 +78,9 @@ from streamdsp._blocks._lti import LTISystem
 from streamdsp._blocks._savgol import SavitzkyGolay
 from streamdsp._graph._pipeline import Pipeline
 from streamdsp._blocks._combine import Add, Combiner, Concatenate, Mix, Multiply
-from streamdsp._graph._executor import Graph, Parallel
-from streamdsp._graph._flow import Flow, Sink, Source, run
+from streamdsp._graph._graph import Graph, Parallel
+from streamdsp._core._endpoints import Sink, Source
+from streamdsp._graph._flow import Flow, run
 from streamdsp._io._sources import ArraySource, FileSource
 from streamdsp._io._sinks import ArraySink, FileSink
 from streamdsp._io._generators import Chirp, Noise, Sine

@@ -23,6 +23,7 @@ import numpy as np
 
 import streamdsp as sd
 from streamdsp._chain import chain_help, parse_chain
+from streamdsp._io._audio import _PORTAUDIO_HINT
 
 # Demo defaults, used by the demo and shown in its --help.
 DEMO_SAMPLERATE = 48000
@@ -435,16 +436,12 @@ def _process(args):
 # ---------------------------------------------------------------------------
 # devices and live
 
-_PORTAUDIO_HINT = ("the PortAudio library is missing; install it (Debian/Ubuntu: "
-                   "sudo apt-get install libportaudio2)")
-
-
 def _import_sounddevice(cmd):
     """``(sounddevice, None)`` or ``(None, exit code)`` after saying what is missing."""
     try:
         import sounddevice
     except OSError as e:
-        return None, _fail(cmd, f"{_PORTAUDIO_HINT} ({e})", 1)
+        return None, _fail(cmd, f"the PortAudio library is missing; {_PORTAUDIO_HINT} ({e})", 1)
     except ImportError as e:
         return None, _fail(cmd, f"the sounddevice package is not installed "
                                 f"(pip install sounddevice): {e}", 1)

@@ -162,3 +162,19 @@ def test_graph_plot_writes_a_png(tmp_path):
     g.output(g.add(sd.Add(), x >> sd.Gain(2.0), x >> sd.FIR(np.ones(500), method="fft", block_size=64)))
     path = g.plot(tmp_path / "g.png")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_graph_is_plain_python_over_the_compiled_executor():
+    import inspect
+
+    from streamdsp._graph._executor import GraphExecutor
+
+    assert sd.Graph.__module__ == "streamdsp._graph._graph" and issubclass(sd.Graph, GraphExecutor)
+    assert issubclass(sd.Parallel, sd.Graph)
+    assert str(inspect.signature(sd.Graph)) == "(profile=False)"
+    g = sd.Graph()
+    x = g.input()
+    g.output(x >> sd.Gain(2.0) >> sd.Delay(3))
+    # a Python class over the executor still runs without the interpreter
+    assert g.gil_free and sd.Parallel(sd.Gain(1.0), sd.Delay(2)).gil_free
+    np.testing.assert_array_equal(g.process(np.arange(5.0)), 2.0 * np.r_[0.0, 0.0, 0.0, 0.0, 1.0])

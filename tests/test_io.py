@@ -104,3 +104,23 @@ def test_run_tells_a_ring_buffer_the_rate_it_receives():
     src = sd.ArraySource(np.arange(100.0), chunk_size=10, samplerate=50)
     sd.run(src >> sd.Downsample(2) >> ring)
     np.testing.assert_array_equal(ring.read(), np.arange(50.0, 100.0, 2.0))   # 25 frames at 25 Hz
+
+
+def test_io_and_graph_do_not_import_each_other_at_module_level():
+    # Source and Sink live in _core so that _io can define its sources and
+    # sinks without importing _graph, which composes them (and vice versa).
+    import re
+    from pathlib import Path
+
+    root = Path(sd.__file__).parent
+    top_level = re.compile(r"^(?:from|import|cimport) +streamdsp\.(_io|_graph)\b", re.M)
+    found = []
+    for pkg, other in (("_io", "_graph"), ("_graph", "_io")):
+        for path in sorted((root / pkg).glob("*.p[yx]*")):
+            for m in top_level.finditer(path.read_text()):
+                if m.group(1) == other:
+                    found.append(f"{pkg}/{path.name}: {m.group(0)}")
+    assert found == []
+    assert sd.Source.__module__ == sd.Sink.__module__ == "streamdsp._core._endpoints"
+    assert issubclass(sd.ArraySource, sd.Source) and issubclass(sd.AudioInput, sd.Source)
+    assert issubclass(sd.FileSink, sd.Sink) and issubclass(sd.AudioOutput, sd.Sink)

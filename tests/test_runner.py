@@ -241,6 +241,33 @@ def test_a_failing_block_of_a_source_flow_is_named_by_its_place():
     assert r.failed_stage is two_ch
 
 
+class _CannotEnd(sd.Block):
+    """Passes frames through; refuses to end the stream (as SavitzkyGolay does when it was too short)."""
+
+    def process(self, x, out=None):
+        return np.array(x, copy=True)
+
+    def flush(self):
+        raise ValueError("_CannotEnd: the stream was too short")
+
+
+def test_a_failed_flush_resets_every_block_like_pipeline_and_graph():
+    # the FIR after the failing block was never flushed: without the reset
+    # it would carry the old stream's last frames into the next one
+    makers = [lambda: sd.Delay(2), _CannotEnd, lambda: sd.FIR(np.ones(8))]
+    blocks = [make() for make in makers]
+    flow = sd.ArraySource(np.full(20, 1000.0), chunk_size=7) >> blocks[0] >> blocks[1] >> blocks[2]
+    r = sd.Runner(flow >> sd.ArraySink()).start()
+    with pytest.raises(ValueError, match=r"Runner: block 1 of 3 in the chain \(.*\): _CannotEnd"):
+        r.join(timeout=30)
+    assert r.failed_stage is blocks[1]
+    new = np.random.default_rng(8).standard_normal(300)
+    for k in (0, 2):                         # the blocks that hold state
+        fresh = makers[k]()
+        np.testing.assert_array_equal(np.concatenate([blocks[k].process(new), blocks[k].flush()]),
+                                      np.concatenate([fresh.process(new), fresh.flush()]))
+
+
 def test_a_failing_sink_is_named_and_what_was_written_stays(tmp_path):
     calls = []
 

@@ -15,7 +15,7 @@ def draw_graph(graph, path=None):
     if path is not None:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from streamdsp._graph._graph import toposort
+    from streamdsp._graph._plan import toposort
 
     nodes = graph.nodes
     depth = {}

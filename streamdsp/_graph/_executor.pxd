@@ -10,10 +10,11 @@ from libc.stdint cimport int64_t
 from streamdsp._core._block cimport Block
 
 
-cdef class Graph(Block):
-    cdef list _nodes            # Node, in creation order (the builder's view)
-    cdef list _inputs           # input Nodes
-    cdef list _outputs          # output Nodes
+cdef class GraphExecutor(Block):
+    # the builder's view, which Graph (a Python subclass) fills in place
+    cdef readonly list _nodes   # Node, in creation order
+    cdef readonly list _inputs  # input Nodes
+    cdef readonly list _outputs # output Nodes
     cdef list _steps            # Steps of the compiled plan (keeps blocks alive)
     cdef bint _profile
     cdef list _prepared         # blocks the last compile prepared (undone by _unprepare)

@@ -8,68 +8,18 @@ from streamdsp._core._block import Block
 
 
 @disjoint_base
-class Graph(Block):
-    """Blocks connected as a directed acyclic graph, itself a block.
+class GraphExecutor(Block):
+    """The compiled half of :class:`~streamdsp.Graph`: plan, buffers and run loop.
 
-    Build it in Python, then push chunks through it: a compiled executor
-    runs the whole graph per chunk inside ``nogil``, fan-out reads the same
-    buffer, and joins are aligned automatically by inserting the delays the
-    paths' latencies call for.
-
-    Parameters
-    ----------
-    profile : bool, optional
-        Time every node (see :meth:`stats`); costs two clock reads per node.
-
-    Notes
-    -----
-    Latency: the path latency at the output, after alignment.  A graph
-    with one input and one output is a block (``process``/``flush``); with
-    several, use :meth:`process_all` / :meth:`flush_all`.
-
-    Examples
-    --------
-    A dry/wet mix whose wet path has latency 64, aligned automatically:
-
-    >>> import numpy as np, streamdsp as sd
-    >>> g = sd.Graph()
-    >>> x = g.input()
-    >>> wet = x >> sd.FIR(np.r_[1.0, np.zeros(99)], method="fft", block_size=64)
-    >>> dry = x >> sd.Gain(1.0)
-    >>> g.output(g.add(sd.Mix([0.5, 0.5]), dry, wet))
-    >>> g.latency
-    64
-    >>> y = np.concatenate([g.process(np.arange(4.0)), g.flush()])
-    >>> np.allclose(y[64:], [0.0, 1.0, 2.0, 3.0])
-    True
+    :class:`~streamdsp.Graph` (``_graph.py``) builds the nodes in plain
+    Python; this class compiles them into C arrays and runs them without
+    the interpreter.  It is not used on its own.
     """
-    def __init__(self, profile: bool = False) -> None: ...
-    def __repr__(self) -> str: ...
-    def input(self, name: str | None = None):
-        """Add an input of the graph and return its node."""
-    def add(self, block: Block, *sources, name: str | None = None):
-        """Add ``block`` fed by ``sources`` (nodes of this graph); return its node.
-
-        A block with several inputs (``Add``, ``Mix``, ``Multiply``,
-        ``Concatenate``) takes them in the order given.
-        """
-    def connect(self, *items) -> Self:
-        """Connect items in a chain: ``connect(a, b, c)`` feeds a to b and b to c.
-
-        Items are nodes of this graph or blocks (added as new nodes).
-        Returns the last node.
-        """
-    def output(self, node):
-        """Make ``node``'s output an output of the graph."""
-    def to_dot(self) -> str:
-        """The graph as Graphviz ``dot`` text, latencies and alignment delays shown."""
-    def plot(self, path=None) -> Any:
-        """Draw the graph (Graphviz ``dot`` if installed, else matplotlib); return the figure or path."""
     def process(self, x: ArrayLike, out: NDArray[Any] | None = None) -> NDArray[Any]:
         """Push one chunk through a one-input, one-output graph (see :meth:`Block.process`)."""
     def prepare_all(self, channels: int, dtype: DTypeLike = 'float32') -> Self:
         """Compile for inputs of the given channel counts (one per input) ahead of streaming."""
-    def process_all(self, *inputs: ArrayLike) -> list[NDArray[Any]]:
+    def process_all(self, *inputs: ArrayLike):
         """Push one chunk into every input; return the chunk of every output (a list).
 
         Parameters
@@ -77,7 +27,7 @@ class Graph(Block):
         *inputs : array_like
             One chunk per graph input, all with the same number of frames.
         """
-    def flush_all(self) -> list[NDArray[Any]]:
+    def flush_all(self):
         """End the stream: every output's held-back frames (a list), then reset.
 
         Each node's held-back output is pushed through the nodes after it,
@@ -94,51 +44,8 @@ class Graph(Block):
             ``{node name: {"calls", "frames", "seconds", "us_per_call"}}``.
         """
     @property
-    def nodes(self) -> list[Any]:
-        """The nodes, in the order they were added."""
-    @property
     def channels(self) -> int | None:
         """Input channel count once known (streaming, or fixed by a block the input feeds), else ``None``."""
     @property
     def gil_free(self) -> bool:
         """Whether every node runs without the interpreter (no Python-level block inside)."""
-    @property
-    def latency(self) -> int:
-        """Frames by which output 0 lags the zero-delay result, after alignment."""
-    @property
-    def tail_frames(self) -> int:
-        """Frames output 0 rings on after the input: the largest sum of tails along a path."""
-    @property
-    def decimation(self) -> int:
-        """Input frames per frame of output 0 (1 unless the graph lowers the rate)."""
-
-
-@disjoint_base
-class Parallel(Graph):
-    """Branches fed the same input, aligned by latency and combined.
-
-    Parameters
-    ----------
-    *branches : Block
-        Each branch is a block (a chain built with ``>>`` is one).
-    combine : {"sum", "concat"}, optional
-        Sum the branches (equal channel counts, or mono broadcast), or stack
-        their channels in order.
-
-    Notes
-    -----
-    Latency: the largest branch latency (shorter branches are delayed to
-    match).  Offline equivalent: ``sum(branch(x))`` or
-    ``np.concatenate([branch(x) ...], axis=1)`` of the aligned branches.
-
-    Examples
-    --------
-    >>> import numpy as np, streamdsp as sd
-    >>> p = sd.Parallel(sd.Gain(1.0), sd.Gain(10.0))
-    >>> p.process(np.array([1.0, 2.0]))
-    array([11., 22.])
-    """
-    def __init__(self, *branches: Block, combine: str = 'sum') -> None: ...
-    def __repr__(self) -> str: ...
-    @property
-    def combine(self) -> str: ...

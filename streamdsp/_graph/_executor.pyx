@@ -1,4 +1,4 @@
-"""Graph: blocks connected in any acyclic way, run by a compiled executor."""
+"""The compiled graph executor: a planned graph run per chunk without the interpreter."""
 
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.string cimport memcpy, memset
@@ -14,7 +14,8 @@ from streamdsp._core._block import _channel_count, _stream_dtype, reset_all
 from streamdsp._blocks._combine cimport Combiner
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
-from streamdsp._graph import _graph as builder
+from streamdsp._graph import _plan
+from streamdsp._graph._flush import flush_through
 
 cnp.import_array()
 
@@ -29,43 +30,12 @@ cdef inline int64_t _now_ns() noexcept nogil:
     return <int64_t>ts.tv_sec * 1000000000 + ts.tv_nsec
 
 
-cdef class Graph(Block):
-    """Graph(profile=False)
---
+cdef class GraphExecutor(Block):
+    """The compiled half of :class:`~streamdsp.Graph`: plan, buffers and run loop.
 
-    Blocks connected as a directed acyclic graph, itself a block.
-
-    Build it in Python, then push chunks through it: a compiled executor
-    runs the whole graph per chunk inside ``nogil``, fan-out reads the same
-    buffer, and joins are aligned automatically by inserting the delays the
-    paths' latencies call for.
-
-    Parameters
-    ----------
-    profile : bool, optional
-        Time every node (see :meth:`stats`); costs two clock reads per node.
-
-    Notes
-    -----
-    Latency: the path latency at the output, after alignment.  A graph
-    with one input and one output is a block (``process``/``flush``); with
-    several, use :meth:`process_all` / :meth:`flush_all`.
-
-    Examples
-    --------
-    A dry/wet mix whose wet path has latency 64, aligned automatically:
-
-    >>> import numpy as np, streamdsp as sd
-    >>> g = sd.Graph()
-    >>> x = g.input()
-    >>> wet = x >> sd.FIR(np.r_[1.0, np.zeros(99)], method="fft", block_size=64)
-    >>> dry = x >> sd.Gain(1.0)
-    >>> g.output(g.add(sd.Mix([0.5, 0.5]), dry, wet))
-    >>> g.latency
-    64
-    >>> y = np.concatenate([g.process(np.arange(4.0)), g.flush()])
-    >>> np.allclose(y[64:], [0.0, 1.0, 2.0, 3.0])
-    True
+    :class:`~streamdsp.Graph` (``_graph.py``) builds the nodes in plain
+    Python; this class compiles them into C arrays and runs them without
+    the interpreter.  It is not used on its own.
     """
 
     def __cinit__(self, *args, **kwargs):
@@ -97,84 +67,10 @@ cdef class Graph(Block):
         self._free_plan()
 
     # ------------------------------------------------------------------
-    # building (plain Python)
+    # what the builder asks of the C state
     def _check_building(self):
         if self._ready:
             raise StreamStateError("Graph: cannot change its nodes while it is streaming")
-
-    def _name(self, block, name):
-        if name is None:
-            base = type(block).__name__ if block is not None else "in"
-            k = sum(1 for n in self._nodes if n.name.rstrip("0123456789") == base)
-            name = f"{base}{k}"
-        if any(n.name == name for n in self._nodes):
-            raise ValueError(f"Graph: a node is already named {name!r}")
-        return name
-
-    def input(self, name=None):
-        """Add an input of the graph and return its node."""
-        self._check_building()
-        node = builder.Node(self, None, [], self._name(None, name))
-        self._nodes.append(node)
-        self._inputs.append(node)
-        return node
-
-    def add(self, block, *sources, name=None):
-        """Add ``block`` fed by ``sources`` (nodes of this graph); return its node.
-
-        A block with several inputs (``Add``, ``Mix``, ``Multiply``,
-        ``Concatenate``) takes them in the order given.
-        """
-        self._check_building()
-        if not isinstance(block, Block):
-            raise TypeError(f"Graph: expected a streamdsp block, got {type(block).__name__} {block!r:.60}")
-        for n in self._nodes:
-            if n.block is block:
-                raise ValueError(f"Graph: {block!r} is already node {n.name}; a block holds one "
-                                 f"stream's state, so make a second one")
-        for s in sources:
-            self._own(s)
-        node = builder.Node(self, block, sources, self._name(block, name))
-        self._nodes.append(node)
-        return node
-
-    def _own(self, node):
-        if not isinstance(node, builder.Node) or node.graph is not self:
-            raise TypeError(f"Graph: expected a node of this graph, got {node!r:.60}")
-
-    def connect(self, *items):
-        """Connect items in a chain: ``connect(a, b, c)`` feeds a to b and b to c.
-
-        Items are nodes of this graph or blocks (added as new nodes).
-        Returns the last node.
-        """
-        self._check_building()
-        if len(items) < 2:
-            raise TypeError("Graph.connect: expected at least two items to connect")
-        prev = items[0] if isinstance(items[0], builder.Node) else self.add(items[0])
-        self._own(prev)
-        for it in items[1:]:
-            if isinstance(it, builder.Node):
-                self._own(it)
-                if it.is_input:
-                    raise ValueError(f"Graph: {it.name} is a graph input; nothing can feed it")
-                it.inputs.append(prev)
-                prev = it
-            else:
-                prev = self.add(it, prev)
-        builder.toposort([prev])   # refuse a cycle as soon as it is made
-        return prev
-
-    def output(self, node):
-        """Make ``node``'s output an output of the graph."""
-        self._check_building()
-        self._own(node)
-        self._outputs.append(node)
-
-    @property
-    def nodes(self):
-        """The nodes, in the order they were added."""
-        return list(self._nodes)
 
     @property
     def channels(self):
@@ -183,7 +79,7 @@ cdef class Graph(Block):
             return self._in_ch
         if len(self._inputs) != 1:
             return None
-        Combiner_ = builder.combiner_class()
+        Combiner_ = _plan.combiner_class()
         for n in self._nodes:
             if (n.block is not None and n.inputs == [self._inputs[0]]
                     and not isinstance(n.block, Combiner_) and n.block.channels):
@@ -194,45 +90,6 @@ cdef class Graph(Block):
     def gil_free(self):
         """Whether every node runs without the interpreter (no Python-level block inside)."""
         return not self._pylevel and all(n.block.gil_free for n in self._nodes if n.block is not None)
-
-    @property
-    def latency(self):
-        """Frames by which output 0 lags the zero-delay result, after alignment."""
-        builder.check_complete(self._nodes, self._inputs, self._outputs)
-        steps, outs = builder.plan(self._inputs, self._outputs)
-        return builder.whole_latency(outs[0])
-
-    @property
-    def tail_frames(self):
-        """Frames output 0 rings on after the input: the largest sum of tails along a path."""
-        builder.check_complete(self._nodes, self._inputs, self._outputs)
-        steps, outs = builder.plan(self._inputs, self._outputs)
-        return builder.path_tail(outs[0])
-
-    @property
-    def decimation(self):
-        """Input frames per frame of output 0 (1 unless the graph lowers the rate)."""
-        builder.check_complete(self._nodes, self._inputs, self._outputs)
-        steps, outs = builder.plan(self._inputs, self._outputs)
-        return int(outs[0].rate)
-
-    def to_dot(self):
-        """The graph as Graphviz ``dot`` text, latencies and alignment delays shown."""
-        return builder.to_dot(self._nodes, self._outputs)
-
-    def plot(self, path=None):
-        """Draw the graph (Graphviz ``dot`` if installed, else matplotlib); return the figure or path."""
-        from streamdsp._graph._draw import draw_graph
-        return draw_graph(self, path)
-
-    def __repr__(self):
-        try:
-            lat = f" latency={self.latency}"
-        except ValueError:
-            lat = ""
-        return (f"<Graph{lat} with {sum(1 for n in self._nodes if not n.is_input)} nodes, "
-                f"{len(self._inputs)} input{'s' if len(self._inputs) != 1 else ''}, "
-                f"{len(self._outputs)} output{'s' if len(self._outputs) != 1 else ''}>")
 
     # ------------------------------------------------------------------
     # compiling
@@ -263,9 +120,9 @@ cdef class Graph(Block):
         """Plan, prepare every block for its channel count, and lay the plan out in C arrays."""
         cdef Py_ssize_t k, j, nsrc, total, s
         cdef Block b
-        builder.check_complete(self._nodes, self._inputs, self._outputs)
-        steps, outs = builder.plan(self._inputs, self._outputs)
-        latency = builder.whole_latency(outs[0])
+        _plan.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = _plan.plan(self._inputs, self._outputs)
+        latency = _plan.whole_latency(outs[0])
         index = {id(st): k for k, st in enumerate(steps)}
         # channels through the graph, preparing each block (undone on failure)
         ch_of = {}
@@ -274,7 +131,7 @@ cdef class Graph(Block):
             for st in steps:
                 in_chs = []
                 for src in st.sources:
-                    if isinstance(src, builder.Step) and src.block is None:
+                    if isinstance(src, _plan.Step) and src.block is None:
                         in_chs.append(channels[src.sources[0]])
                     else:
                         in_chs.append(ch_of[id(src)])
@@ -304,7 +161,7 @@ cdef class Graph(Block):
                             b._prepare(in_chs[0], dtype)
                     except ValueError as e:
                         src_names = ", ".join(
-                            (s.name if isinstance(s, builder.Step) else str(s)) for s in st.sources)
+                            (s.name if isinstance(s, _plan.Step) else str(s)) for s in st.sources)
                         raise type(e)(f"Graph: node {st.name} fed by {src_names} with "
                                       f"{in_chs} channels: {e}") from None
                     prepared.append(b)
@@ -350,7 +207,7 @@ cdef class Graph(Block):
             self._ns[k] = self._calls[k] = self._frames[k] = 0
             self._src_off[k] = j
             for src in st.sources:
-                if isinstance(src, builder.Step) and src.block is None:
+                if isinstance(src, _plan.Step) and src.block is None:
                     self._src[j] = -1 - src.sources[0]
                 else:
                     self._src[j] = index[id(src)]
@@ -463,7 +320,7 @@ cdef class Graph(Block):
     def process(self, x, out=None):
         """Push one chunk through a one-input, one-output graph (see :meth:`Block.process`)."""
         if not self._ready:
-            builder.check_complete(self._nodes, self._inputs, self._outputs)
+            _plan.check_complete(self._nodes, self._inputs, self._outputs)
         if len(self._inputs) != 1 or len(self._outputs) != 1:
             raise ValueError(f"Graph: process() needs one input and one output, this graph has "
                              f"{len(self._inputs)} and {len(self._outputs)}; use process_all()")
@@ -585,18 +442,11 @@ cdef class Graph(Block):
         for st in self._steps:
             ins = []
             for src in st.sources:
-                if isinstance(src, builder.Step) and src.block is None:
+                if isinstance(src, _plan.Step) and src.block is None:
                     ins.append(np.zeros((0, self._gin_ch[src.sources[0]]), dtype=dtype))
                 else:
                     ins.append(pending[id(src)])
-            b = st.block
-            och = (<Block>b)._out_ch
-            head = None
-            if any(i.shape[0] for i in ins):
-                head = b.process(*ins) if isinstance(b, Combiner) else b.process(ins[0])
-            tail = b.flush()
-            parts = [tail.reshape(-1, och)] if head is None else [head.reshape(-1, och), tail.reshape(-1, och)]
-            pending[id(st)] = np.concatenate(parts).astype(dtype, copy=False)
+            pending[id(st)] = flush_through(st.block, ins).astype(dtype, copy=False)
         return pending
 
     def flush(self):
@@ -625,57 +475,3 @@ cdef class Graph(Block):
                 "us_per_call": (self._ns[k] / calls / 1e3) if calls else 0.0,
             }
         return out
-
-
-cdef class Parallel(Graph):
-    """Parallel(*branches, combine='sum')
---
-
-    Branches fed the same input, aligned by latency and combined.
-
-    Parameters
-    ----------
-    *branches : Block
-        Each branch is a block (a chain built with ``>>`` is one).
-    combine : {"sum", "concat"}, optional
-        Sum the branches (equal channel counts, or mono broadcast), or stack
-        their channels in order.
-
-    Notes
-    -----
-    Latency: the largest branch latency (shorter branches are delayed to
-    match).  Offline equivalent: ``sum(branch(x))`` or
-    ``np.concatenate([branch(x) ...], axis=1)`` of the aligned branches.
-
-    Examples
-    --------
-    >>> import numpy as np, streamdsp as sd
-    >>> p = sd.Parallel(sd.Gain(1.0), sd.Gain(10.0))
-    >>> p.process(np.array([1.0, 2.0]))
-    array([11., 22.])
-    """
-
-    cdef readonly str combine
-
-    def __init__(self, *branches, combine="sum"):
-        from streamdsp._blocks._combine import Add, Concatenate
-        super().__init__()
-        if not branches:
-            raise TypeError("Parallel: expected at least one branch")
-        if combine not in ("sum", "concat"):
-            raise ValueError(f"Parallel: expected combine 'sum' or 'concat', got {combine!r}")
-        x = self.input()
-        outs = [self.add(b, x) for b in branches]
-        joiner = Add(len(outs)) if combine == "sum" else Concatenate(len(outs))
-        self.output(self.add(joiner, *outs, name="combine"))
-        self.combine = combine
-        try:
-            # plan now: branches at different rates are refused here, with the
-            # constructor's name, not by the first property that plans
-            self.latency
-        except ValueError as e:
-            raise ValueError(f"Parallel: cannot combine these branches: {e}") from None
-
-    def __repr__(self):
-        branches = [repr(n.block) for n in self._nodes if n.block is not None and n.name != "combine"]
-        return f"<Parallel combine={self.combine!r} latency={self.latency} [{', '.join(branches)}]>"

@@ -1,47 +1,7 @@
 """Flows: a source, blocks in series and a sink, built with ``>>``, driven by :func:`run`."""
 
-
 from streamdsp._core._block import Block
-
-
-class Source:
-    """Something that yields chunks: files, arrays, generators, live input.
-
-    Subclasses implement ``__iter__`` (yield chunks of shape ``(frames,)`` or
-    ``(frames, channels)``) and set ``samplerate`` (``None`` if unknown),
-    ``channels`` and ``frames`` (total length, ``None`` if endless or
-    unknown).
-    """
-
-    samplerate = None
-    channels = None
-    frames = None
-
-    def __iter__(self):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def __rshift__(self, other):
-        return connect(self, other)
-
-
-class Sink:
-    """Something chunks are written to.
-
-    Subclasses implement ``write(chunk)``; ``close()`` ends the stream and
-    ``result()`` gives whatever the sink has to show for it.
-    """
-
-    def write(self, chunk):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def close(self):
-        pass
-
-    def result(self):
-        return None
-
-    def __rrshift__(self, other):
-        return connect(other, self)
+from streamdsp._core._endpoints import Sink, Source
 
 
 class Flow:

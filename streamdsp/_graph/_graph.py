@@ -1,214 +1,212 @@
-"""Graph building: nodes, topology, rates and latency alignment (plain Python).
+"""Graph: blocks connected in any acyclic way (the builder, plain Python).
 
-The compiled executor (``_executor.pyx``) asks :func:`plan` for a flat,
-topologically ordered list of steps with the alignment delays already
-inserted, and runs it without the interpreter.
+:class:`Graph` holds the nodes and answers questions about them
+(``latency``, ``to_dot``); the compiled :class:`GraphExecutor` it derives
+from plans them (``_plan.py``) and runs the plan without the interpreter.
 """
 
-from fractions import Fraction
+from streamdsp._core._block import Block
+from streamdsp._graph import _plan
+from streamdsp._graph._executor import GraphExecutor
 
 
+class Graph(GraphExecutor):
+    """Blocks connected as a directed acyclic graph, itself a block.
 
-class Node:
-    """One block in a :class:`~streamdsp.Graph`, or one of its inputs.
+    Build it in Python, then push chunks through it: a compiled executor
+    runs the whole graph per chunk inside ``nogil``, fan-out reads the same
+    buffer, and joins are aligned automatically by inserting the delays the
+    paths' latencies call for.
 
-    ``node >> block`` adds ``block`` to the same graph, fed by this node, and
-    returns the new node, so chains read left to right.
+    Parameters
+    ----------
+    profile : bool, optional
+        Time every node (see :meth:`stats`); costs two clock reads per node.
+
+    Notes
+    -----
+    Latency: the path latency at the output, after alignment.  A graph
+    with one input and one output is a block (``process``/``flush``); with
+    several, use :meth:`process_all` / :meth:`flush_all`.
+
+    Examples
+    --------
+    A dry/wet mix whose wet path has latency 64, aligned automatically:
+
+    >>> import numpy as np, streamdsp as sd
+    >>> g = sd.Graph()
+    >>> x = g.input()
+    >>> wet = x >> sd.FIR(np.r_[1.0, np.zeros(99)], method="fft", block_size=64)
+    >>> dry = x >> sd.Gain(1.0)
+    >>> g.output(g.add(sd.Mix([0.5, 0.5]), dry, wet))
+    >>> g.latency
+    64
+    >>> y = np.concatenate([g.process(np.arange(4.0)), g.flush()])
+    >>> np.allclose(y[64:], [0.0, 1.0, 2.0, 3.0])
+    True
     """
 
-    def __init__(self, graph, block, inputs, name):
-        self.graph = graph
-        self.block = block        # None for a graph input
-        self.inputs = list(inputs)
-        self.name = name
+    def __init__(self, profile=False):
+        super().__init__(profile)
+
+    def _name(self, block, name):
+        if name is None:
+            base = type(block).__name__ if block is not None else "in"
+            k = sum(1 for n in self._nodes if n.name.rstrip("0123456789") == base)
+            name = f"{base}{k}"
+        if any(n.name == name for n in self._nodes):
+            raise ValueError(f"Graph: a node is already named {name!r}")
+        return name
+
+    def input(self, name=None):
+        """Add an input of the graph and return its node."""
+        self._check_building()
+        node = _plan.Node(self, None, [], self._name(None, name))
+        self._nodes.append(node)
+        self._inputs.append(node)
+        return node
+
+    def add(self, block, *sources, name=None):
+        """Add ``block`` fed by ``sources`` (nodes of this graph); return its node.
+
+        A block with several inputs (``Add``, ``Mix``, ``Multiply``,
+        ``Concatenate``) takes them in the order given.
+        """
+        self._check_building()
+        if not isinstance(block, Block):
+            raise TypeError(f"Graph: expected a streamdsp block, got {type(block).__name__} {block!r:.60}")
+        for n in self._nodes:
+            if n.block is block:
+                raise ValueError(f"Graph: {block!r} is already node {n.name}; a block holds one "
+                                 f"stream's state, so make a second one")
+        for s in sources:
+            self._own(s)
+        node = _plan.Node(self, block, sources, self._name(block, name))
+        self._nodes.append(node)
+        return node
+
+    def _own(self, node):
+        if not isinstance(node, _plan.Node) or node.graph is not self:
+            raise TypeError(f"Graph: expected a node of this graph, got {node!r:.60}")
+
+    def connect(self, *items):
+        """Connect items in a chain: ``connect(a, b, c)`` feeds a to b and b to c.
+
+        Items are nodes of this graph or blocks (added as new nodes).
+        Returns the last node.
+        """
+        self._check_building()
+        if len(items) < 2:
+            raise TypeError("Graph.connect: expected at least two items to connect")
+        prev = items[0] if isinstance(items[0], _plan.Node) else self.add(items[0])
+        self._own(prev)
+        for it in items[1:]:
+            if isinstance(it, _plan.Node):
+                self._own(it)
+                if it.is_input:
+                    raise ValueError(f"Graph: {it.name} is a graph input; nothing can feed it")
+                it.inputs.append(prev)
+                prev = it
+            else:
+                prev = self.add(it, prev)
+        _plan.toposort([prev])   # refuse a cycle as soon as it is made
+        return prev
+
+    def output(self, node):
+        """Make ``node``'s output an output of the graph."""
+        self._check_building()
+        self._own(node)
+        self._outputs.append(node)
 
     @property
-    def is_input(self):
-        return self.block is None
+    def nodes(self):
+        """The nodes, in the order they were added."""
+        return list(self._nodes)
 
-    def __rshift__(self, other):
-        if isinstance(other, Node):
-            self.graph.connect(self, other)
-            return other
-        return self.graph.add(other, self)
+    @property
+    def latency(self):
+        """Frames by which output 0 lags the zero-delay result, after alignment."""
+        _plan.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = _plan.plan(self._inputs, self._outputs)
+        return _plan.whole_latency(outs[0])
+
+    @property
+    def tail_frames(self):
+        """Frames output 0 rings on after the input: the largest sum of tails along a path."""
+        _plan.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = _plan.plan(self._inputs, self._outputs)
+        return _plan.path_tail(outs[0])
+
+    @property
+    def decimation(self):
+        """Input frames per frame of output 0 (1 unless the graph lowers the rate)."""
+        _plan.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = _plan.plan(self._inputs, self._outputs)
+        return int(outs[0].rate)
+
+    def to_dot(self):
+        """The graph as Graphviz ``dot`` text, latencies and alignment delays shown."""
+        return _plan.to_dot(self._nodes, self._outputs)
+
+    def plot(self, path=None):
+        """Draw the graph (Graphviz ``dot`` if installed, else matplotlib); return the figure or path."""
+        from streamdsp._graph._draw import draw_graph
+        return draw_graph(self, path)
 
     def __repr__(self):
-        return f"<Node {self.name}>"
+        try:
+            lat = f" latency={self.latency}"
+        except ValueError:
+            lat = ""
+        return (f"<Graph{lat} with {sum(1 for n in self._nodes if not n.is_input)} nodes, "
+                f"{len(self._inputs)} input{'s' if len(self._inputs) != 1 else ''}, "
+                f"{len(self._outputs)} output{'s' if len(self._outputs) != 1 else ''}>")
 
 
-def combiner_class():
-    from streamdsp._blocks._combine import Combiner
-    return Combiner
+class Parallel(Graph):
+    """Branches fed the same input, aligned by latency and combined.
 
+    Parameters
+    ----------
+    *branches : Block
+        Each branch is a block (a chain built with ``>>`` is one).
+    combine : {"sum", "concat"}, optional
+        Sum the branches (equal channel counts, or mono broadcast), or stack
+        their channels in order.
 
-def toposort(nodes):
-    """Nodes in an order where every node comes after its inputs; ValueError on a cycle."""
-    order, state = [], {}
+    Notes
+    -----
+    Latency: the largest branch latency (shorter branches are delayed to
+    match).  Offline equivalent: ``sum(branch(x))`` or
+    ``np.concatenate([branch(x) ...], axis=1)`` of the aligned branches.
 
-    def visit(node, path):
-        s = state.get(id(node))
-        if s == "done":
-            return
-        if s == "open":
-            cycle = path[path.index(node):] + [node]
-            raise ValueError("Graph: cycle " + " -> ".join(n.name for n in cycle)
-                             + "; a stream graph must not feed a node back into itself")
-        state[id(node)] = "open"
-        for src in node.inputs:
-            visit(src, path + [node])
-        state[id(node)] = "done"
-        order.append(node)
-
-    for n in nodes:
-        visit(n, [])
-    return order
-
-
-class Step:
-    """A node as the executor runs it, after alignment delays are inserted."""
-
-    def __init__(self, node, block, sources, latency, rate, delay=0):
-        self.node = node          # the user's node (None for an inserted delay)
-        self.block = block
-        self.sources = sources    # Steps or input indices (int)
-        self.latency = latency    # Fraction: frames of lag at this step's rate
-        self.rate = rate          # Fraction: input frames per frame here
-        self.delay = delay        # inserted alignment delay (frames), else 0
-
-    @property
-    def name(self):
-        return self.node.name if self.node is not None else f"align+{self.delay}"
-
-
-def check_complete(nodes, inputs, outputs):
-    """Errors a graph must not reach streaming with: no output, loose or miswired nodes."""
-    Combiner = combiner_class()
-    if not outputs:
-        raise ValueError("Graph: no output; call graph.output(node)")
-    if not inputs:
-        raise ValueError("Graph: no input; call graph.input()")
-    used = set()
-    for out in outputs:
-        for n in toposort([out]):
-            used.add(id(n))
-    for n in nodes:
-        if n.is_input:
-            continue
-        if not n.inputs:
-            raise ValueError(f"Graph: node {n.name} has no input connected")
-        if isinstance(n.block, Combiner):
-            want = n.block.n_inputs
-            if want is not None and len(n.inputs) != want:
-                raise ValueError(f"Graph: node {n.name} expects {want} inputs, "
-                                 f"{len(n.inputs)} connected ({', '.join(i.name for i in n.inputs)})")
-        elif len(n.inputs) != 1:
-            raise ValueError(f"Graph: node {n.name} takes one input, but {len(n.inputs)} are connected "
-                             f"({', '.join(i.name for i in n.inputs)}); join them with Add, Mix, "
-                             f"Multiply or Concatenate")
-    for n in nodes:
-        if id(n) not in used and not n.is_input:
-            raise ValueError(f"Graph: node {n.name} does not lead to any output")
-
-
-def plan(inputs, outputs):
-    """Steps in execution order, with the delays that align every join.
-
-    Returns (steps, output_steps).  Each join's inputs are delayed so that
-    their latencies (path latency at the join's rate) are equal; branches
-    of different rates cannot be joined.
+    Examples
+    --------
+    >>> import numpy as np, streamdsp as sd
+    >>> p = sd.Parallel(sd.Gain(1.0), sd.Gain(10.0))
+    >>> p.process(np.array([1.0, 2.0]))
+    array([11., 22.])
     """
-    from streamdsp._blocks._pointwise import Delay
 
-    order = toposort(outputs)
-    step_of = {}
-    steps = []
-    for node in order:
-        if node.is_input:
-            step_of[id(node)] = Step(node, None, [inputs.index(node)], Fraction(0), Fraction(1))
-            continue
-        srcs = [step_of[id(i)] for i in node.inputs]
-        rates = {s.rate for s in srcs}
-        if len(rates) > 1:
-            desc = ", ".join(f"{s.name} (1/{s.rate} of the input rate)" for s in srcs)
-            raise ValueError(f"Graph: node {node.name} joins branches of different rates: {desc}")
-        rate = srcs[0].rate
-        lat_in = max(s.latency for s in srcs)
-        aligned = []
-        for s in srcs:
-            d = lat_in - s.latency
-            if d:
-                if d.denominator != 1:
-                    raise ValueError(f"Graph: node {node.name} would need a delay of {d} frames on "
-                                     f"its input from {s.name} to align it; only whole frames can be "
-                                     f"delayed (add a Delay to one branch)")
-                dly = Delay(int(d))
-                dly._set_latency(int(d))  # held back, so flush pushes it out
-                ds = Step(None, dly, [s], lat_in, rate, delay=int(d))
-                steps.append(ds)
-                s = ds
-            aligned.append(s)
-        b = node.block
-        q = Fraction(b.decimation)
-        st = Step(node, b, aligned, lat_in / q + b.latency, rate * q)
-        steps.append(st)
-        step_of[id(node)] = st
-    return steps, [step_of[id(o)] for o in outputs]
+    def __init__(self, *branches, combine="sum"):
+        from streamdsp._blocks._combine import Add, Concatenate
+        super().__init__()
+        if not branches:
+            raise TypeError("Parallel: expected at least one branch")
+        if combine not in ("sum", "concat"):
+            raise ValueError(f"Parallel: expected combine 'sum' or 'concat', got {combine!r}")
+        x = self.input()
+        outs = [self.add(b, x) for b in branches]
+        joiner = Add(len(outs)) if combine == "sum" else Concatenate(len(outs))
+        self.output(self.add(joiner, *outs, name="combine"))
+        self.combine = combine
+        try:
+            # plan now: branches at different rates are refused here, with the
+            # constructor's name, not by the first property that plans
+            self.latency
+        except ValueError as e:
+            raise ValueError(f"Parallel: cannot combine these branches: {e}") from None
 
-
-def whole_latency(step):
-    """The graph latency at an output, which must be a whole number of frames."""
-    lat = step.latency
-    if lat.denominator != 1:
-        raise ValueError(f"Graph: the output {step.name} lags by {lat} frames, not a whole number; "
-                         f"add a Delay before the rate change to make it whole")
-    return int(lat)
-
-
-def path_tail(step, _memo=None):
-    """Frames a step rings on after the input ends: the largest sum of the
-    blocks' ``tail_frames`` along a path to it (each at its own output rate;
-    alignment delays count as latency, not tail)."""
-    memo = {} if _memo is None else _memo
-    if id(step) in memo:
-        return memo[id(step)]
-    if step.block is None:          # a graph input
-        t = 0
-    else:
-        t_in = max(path_tail(s, memo) for s in step.sources)
-        t = -(-t_in // step.block.decimation) + step.block.tail_frames
-    memo[id(step)] = t
-    return t
-
-
-def to_dot(nodes, outputs, steps=None):
-    """Graphviz text for the graph, latencies on the nodes and alignment delays on the edges."""
-    lines = ["digraph streamdsp {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
-    try:
-        steps, _ = plan([n for n in nodes if n.is_input], outputs)
-    except ValueError:
-        steps = []
-    lat = {id(s.node): s for s in steps if s.node is not None}
-    for n in nodes:
-        if n.is_input:
-            lines.append(f'  "{n.name}" [shape=ellipse];')
-        else:
-            s = lat.get(id(n))
-            extra = f"\\nlatency {n.block.latency}" if n.block.latency else ""
-            if s is not None and s.latency:
-                extra += f"\\n(path {s.latency})"
-            lines.append(f'  "{n.name}" [label="{n.name}\\n{type(n.block).__name__}{extra}"];')
-    for s in steps:
-        if s.node is None:
-            continue
-        for src in s.sources:
-            label = ""
-            while isinstance(src, Step) and src.node is None:      # through inserted delays
-                label = f' [label="delay {src.delay}"]'
-                src = src.sources[0]
-            if isinstance(src, Step):
-                lines.append(f'  "{src.name}" -> "{s.name}"{label};')
-    for i, o in enumerate(outputs):
-        lines.append(f'  "out{i}" [shape=ellipse];')
-        lines.append(f'  "{o.name}" -> "out{i}";')
-    lines.append("}")
-    return "\n".join(lines)
+    def __repr__(self):
+        branches = [repr(n.block) for n in self._nodes if n.block is not None and n.name != "combine"]
+        return f"<Parallel combine={self.combine!r} latency={self.latency} [{', '.join(branches)}]>"

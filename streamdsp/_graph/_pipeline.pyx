@@ -6,9 +6,9 @@ from libc.string cimport memcpy
 import numpy as np
 
 from streamdsp._core._block cimport Block
-from streamdsp._core._block import reset_all
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
+from streamdsp._graph._flush import flush_chain
 
 # Frames per piece pushed through the chain; intermediate buffers hold this
 # many frames, and longer chunks are cut into pieces (every block is
@@ -245,18 +245,7 @@ cdef class Pipeline(Block):
         self._enter()
         try:
             dtype = np.float32 if self._f32 else np.float64
-            y = np.zeros((0, self._in_ch), dtype=dtype)
-            try:
-                for blk in self._blocks:
-                    b = <Block>blk
-                    if y.shape[0]:
-                        y = b.process(y)
-                    tail = b.flush()
-                    y = np.concatenate([y.reshape(-1, b._out_ch), tail.reshape(-1, b._out_ch)])
-            except BaseException:
-                # the stream ends either way: no block may carry it into the next one
-                reset_all(self._blocks)
-                raise
+            y = flush_chain(self._blocks, np.zeros((0, self._in_ch), dtype=dtype))
             if self._layout_1d and self._out_ch == 1:
                 return y.reshape(-1)
             return y

@@ -12,20 +12,9 @@ import numpy as np
 from streamdsp._core._validate import choice, whole_number
 from streamdsp._errors import ChannelMismatchError, QueueFullError, StreamStateError
 from streamdsp._graph._flow import Flow, _as_flow
+from streamdsp._graph._flush import flush_chain
 
 _OVERFLOW = ("block", "drop_oldest", "raise")
-
-
-
-def _join(a, b):
-    """Concatenate two output pieces along frames (either may be empty or None)."""
-    if a is None or len(a) == 0:
-        return b
-    if len(b) == 0:
-        return a
-    if a.ndim == b.ndim:
-        return np.concatenate([a, b])
-    return np.concatenate([a.reshape(len(a), -1), b.reshape(len(b), -1)])
 
 
 def _annotate(error, where):
@@ -167,6 +156,7 @@ class Runner:
         self._chunks = 0
         self._frames = 0
         self._frames_out = 0
+        self._out_1d = False         # the flush's output takes the layout of the chunks'
         self._busy = 0.0
         self._worst = 0.0
         self._drops = 0
@@ -394,24 +384,23 @@ class Runner:
         self._chunks += 1
         self._frames += len(chunk)
         self._frames_out += len(y)
+        self._out_1d = y.ndim == 1
         self._busy += dt
         if dt > self._worst:
             self._worst = dt
 
     def _flush_blocks(self):
-        y = None
-        stage = 0
-        try:
-            for b in self.blocks:
-                if y is not None and len(y):
-                    y = b.process(y)
-                y = _join(y, b.flush())
-                stage += 1
-            if y is not None and len(y):
+        if not self.blocks:
+            return
+        y = flush_chain(self.blocks, np.zeros((0, 0)), on_failure=_raise_failure)
+        if len(y):
+            if y.shape[1] == 1 and self._out_1d:
+                y = y.reshape(-1)
+            try:
                 self.sink.write(y)
-                self._frames_out += len(y)
-        except BaseException as e:
-            raise _Failure(stage, e) from None
+            except BaseException as e:
+                raise _Failure(len(self.blocks), e) from None
+            self._frames_out += len(y)
 
     def _next_chunk(self):
         """The next queued chunk (push mode), or None when stopping and drained."""
@@ -526,6 +515,10 @@ class Runner:
     def __repr__(self):
         mode = "pull" if self.source is not None else "push"
         return f"<Runner {mode} {self._state} {Flow(self.source, self.blocks, self.sink)!r}>"
+
+
+def _raise_failure(stage, error):
+    raise _Failure(stage, error) from None
 
 
 class _Failure(Exception):

@@ -11,13 +11,13 @@ import time
 import numpy as np
 
 from streamdsp._core._block import Block
+from streamdsp._core._endpoints import Sink, Source
 from streamdsp._errors import (
     ChannelMismatchError,
     PortAudioMissingError,
     StreamDSPError,
     StreamStateError,
 )
-from streamdsp._graph._flow import Sink, Source
 
 _PORTAUDIO_HINT = ("install it (Debian/Ubuntu: apt-get install libportaudio2; Fedora: dnf install "
                    "portaudio; macOS: brew install portaudio)")
@@ -54,7 +54,7 @@ def _python_level(block):
 
 
 def _children(block):
-    from streamdsp._graph._executor import Graph
+    from streamdsp._graph._graph import Graph
     from streamdsp._graph._pipeline import Pipeline
 
     if isinstance(block, Pipeline):

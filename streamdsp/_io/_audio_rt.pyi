@@ -17,8 +17,8 @@ class Engine:
     graph : Block or None
         A prepared float32 block (any compiled block, Pipeline or Graph);
         ``None`` passes frames through.  Only for the C callback: the
-        Python fallback runs its graph itself and uses the Engine for its
-        counters and FIFO.
+        Python fallback (duplex only) runs its graph itself and uses the
+        Engine for its counters.
     dev_in, dev_out : int
         Device channels (0 for the direction the stream lacks).
     g_in, g_out : int
@@ -50,10 +50,6 @@ class Engine:
         """Append frames chunk[start:] (float32, C-contiguous, fifo channels); return how many fit."""
     def fifo_read(self, max_frames=-1):
         """Take every frame waiting (at most max_frames); a new (frames, channels) float32 array."""
-    def fifo_push_python(self, chunk: ArrayLike):
-        """The Python fallback's producer side (input kind): append, count what is dropped."""
-    def fifo_pull_python(self, out: NDArray[Any] | None):
-        """The Python fallback's consumer side (output kind): fill out, silence where empty."""
     def set_eof(self):
         """The producer is done: silence from now on is not an underflow."""
     def counters(self):
@@ -74,5 +70,3 @@ class Engine:
     @property
     def fifo_level(self) -> Any:
         """Frames waiting in the FIFO."""
-    @property
-    def fifo_capacity(self) -> Any: ...

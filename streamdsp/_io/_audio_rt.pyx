@@ -405,8 +405,8 @@ cdef class Engine:
     graph : Block or None
         A prepared float32 block (any compiled block, Pipeline or Graph);
         ``None`` passes frames through.  Only for the C callback: the
-        Python fallback runs its graph itself and uses the Engine for its
-        counters and FIFO.
+        Python fallback (duplex only) runs its graph itself and uses the
+        Engine for its counters.
     dev_in, dev_out : int
         Device channels (0 for the direction the stream lacks).
     g_in, g_out : int
@@ -603,27 +603,6 @@ cdef class Engine:
             got = _fifo_pull(self.st, <float*>cnp.PyArray_DATA(out), avail)
         return out
 
-    def fifo_push_python(self, cnp.ndarray chunk):
-        """The Python fallback's producer side (input kind): append, count what is dropped."""
-        cdef Py_ssize_t n = chunk.shape[0], m
-        if self.st.fifo == NULL or n == 0:
-            return
-        with nogil:
-            m = _fifo_push(self.st, <const float*>cnp.PyArray_DATA(chunk), n)
-        if m < n:
-            _bump(&self.st.fifo_over, n - m)
-
-    def fifo_pull_python(self, cnp.ndarray out):
-        """The Python fallback's consumer side (output kind): fill out, silence where empty."""
-        cdef Py_ssize_t n = out.shape[0], got
-        with nogil:
-            got = _fifo_pull(self.st, <float*>cnp.PyArray_DATA(out), n)
-        if got < n:
-            out[got:] = 0
-            if rt_load32(&self.st.fifo_primed) and not rt_load32(&self.st.fifo_eof):
-                _bump(&self.st.fifo_under, n - got)
-        return got
-
     def set_eof(self):
         """The producer is done: silence from now on is not an underflow."""
         rt_store32(&self.st.fifo_eof, 1)
@@ -632,10 +611,6 @@ cdef class Engine:
     def fifo_level(self):
         """Frames waiting in the FIFO."""
         return int(rt_load64(&self.st.fifo_w) - rt_load64(&self.st.fifo_r))
-
-    @property
-    def fifo_capacity(self):
-        return int(self.st.fifo_cap)
 
     # -- counters ----------------------------------------------------------
     def counters(self):

@@ -16,8 +16,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from streamdsp._core._endpoints import Source
 from streamdsp._core._validate import choice, finite_float, whole_number
-from streamdsp._graph._flow import Source
 
 # Frames of white noise drawn at a time: a constant, so that the random
 # stream (and hence every sample) does not depend on the chunk size.

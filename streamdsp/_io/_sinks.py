@@ -8,8 +8,8 @@ import warnings
 
 import numpy as np
 
+from streamdsp._core._endpoints import Sink
 from streamdsp._errors import ChannelMismatchError, StreamStateError
-from streamdsp._graph._flow import Sink
 from streamdsp._io import _ringbuffer
 
 # libsndfile command that rewrites a file's header for the data written so far

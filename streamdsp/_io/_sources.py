@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 
+from streamdsp._core._endpoints import Source
 from streamdsp._core._validate import whole_number
-from streamdsp._graph._flow import Source
 
 
 class ArraySource(Source):
