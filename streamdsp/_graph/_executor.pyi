@@ -15,6 +15,7 @@ class GraphExecutor(Block):
     Python; this class compiles them into C arrays and runs them without
     the interpreter.  It is not used on its own.
     """
+    def __init__(self, profile: bool = False) -> None: ...
     def process(self, x: ArrayLike, out: NDArray[Any] | None = None) -> NDArray[Any]:
         """Push one chunk through a one-input, one-output graph (see :meth:`Block.process`)."""
     def prepare_all(self, channels: int, dtype: DTypeLike = 'float32') -> Self:

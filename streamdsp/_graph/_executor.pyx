@@ -31,7 +31,10 @@ cdef inline int64_t _now_ns() noexcept nogil:
 
 
 cdef class GraphExecutor(Block):
-    """The compiled half of :class:`~streamdsp.Graph`: plan, buffers and run loop.
+    """GraphExecutor(profile=False)
+--
+
+    The compiled half of :class:`~streamdsp.Graph`: plan, buffers and run loop.
 
     :class:`~streamdsp.Graph` (``_graph.py``) builds the nodes in plain
     Python; this class compiles them into C arrays and runs them without
