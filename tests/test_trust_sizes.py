@@ -249,3 +249,10 @@ except MemoryError as e:
     assert msg.startswith("DelayEstimator: cannot plan an FFT of 2**30 points with its buffers "
                           "(64 GiB): only "), msg
     assert int(grown) < 100 * 2**20
+
+
+def test_convolver_allocation_error_names_the_convolver_not_its_head():
+    # The Convolver's zero-latency head is a direct FIR inside it; the error
+    # used to say "FIR: cannot allocate ...", a block the user never built.
+    with pytest.raises(MemoryError, match=r"^Convolver: cannot allocate"):
+        sd.Convolver(np.ones(10)).prepare(2**40)

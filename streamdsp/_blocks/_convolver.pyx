@@ -142,7 +142,11 @@ cdef class Convolver(Block):
         self._head = None
         if self._zero_latency:
             self._head = FIR(h[:self.block_size], method="direct")
-            self._head._prepare(channels, self._dtype)
+            try:
+                self._head._prepare(channels, self._dtype)
+            except (MemoryError, ValueError) as e:
+                # the head is an implementation detail: the user built a Convolver
+                raise type(e)(str(e).replace("FIR:", "Convolver:", 1)) from None
         self._levels = []
         for B, off, n, slot in self._plan_full:
             self._levels.append(PartitionedConvolution(h[off:off + n], channels, B, self._f32, slot,
