@@ -140,7 +140,9 @@ def _build(name, cls, *args, **kwargs):
         return cls(*args, **kwargs)
     except (TypeError, ValueError, OverflowError, MemoryError) as e:
         msg = str(e)
-        raise _ArgError(msg if msg.lower().startswith(name) else f"{name}: {msg}") from None
+        # a block's message already names it ("SavitzkyGolay: ..."): no second prefix
+        named = msg.lower().startswith(name) or msg.startswith(f"{cls.__name__}:")
+        raise _ArgError(msg if named else f"{name}: {msg}") from None
 
 
 # ---------------------------------------------------------------------------

@@ -181,6 +181,9 @@ def test_cli_savgol_absurd_window_is_a_one_line_error(tmp_path):
     assert run.returncode == 2, (run.returncode, run.stderr)
     assert "Traceback" not in run.stderr
     assert "expected window_length <= 2097153, got 100000001" in run.stderr
+    # one line, the block named once (not "savgol: SavitzkyGolay: ...")
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "savgol: SavitzkyGolay" not in run.stderr
 
 
 # ---------------------------------------------------------------------------
