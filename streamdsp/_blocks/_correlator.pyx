@@ -27,18 +27,9 @@ from streamdsp._core._firkernel cimport SD_FIR_PAD, sd_fir_f32, sd_fir_f64
 # The event queue is written by _run (maybe on an audio thread) and drained by
 # events() (the Python thread): a single-producer single-consumer ring whose
 # two counters are published with release/acquire ordering.
-cdef extern from *:
-    """
-    #if defined(_MSC_VER)
-    static __inline Py_ssize_t sd_corr_load(const volatile Py_ssize_t *p) { return *p; }
-    static __inline void sd_corr_store(volatile Py_ssize_t *p, Py_ssize_t v) { *p = v; }
-    #else
-    static inline Py_ssize_t sd_corr_load(const Py_ssize_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-    static inline void sd_corr_store(Py_ssize_t *p, Py_ssize_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-    #endif
-    """
-    Py_ssize_t sd_corr_load(const Py_ssize_t* p) noexcept nogil
-    void sd_corr_store(Py_ssize_t* p, Py_ssize_t v) noexcept nogil
+cdef extern from "sd_atomic.h":
+    Py_ssize_t sd_load_acquire_ssize(const Py_ssize_t* p) noexcept nogil
+    void sd_store_release_ssize(Py_ssize_t* p, Py_ssize_t v) noexcept nogil
 
 
 ctypedef fused real_t:
@@ -1028,7 +1019,7 @@ cdef class Correlator(Block):
     # detection
     cdef void _push(self, int64_t index, double score, Py_ssize_t channel) noexcept nogil:
         cdef Py_ssize_t tail = self._ev_tail
-        cdef Py_ssize_t head = sd_corr_load(&self._ev_head)
+        cdef Py_ssize_t head = sd_load_acquire_ssize(&self._ev_head)
         cdef _EventRec* e
         if tail - head >= _EV_CAP:
             self._dropped += 1
@@ -1037,7 +1028,7 @@ cdef class Correlator(Block):
         e.index = index
         e.score = score
         e.channel = channel
-        sd_corr_store(&self._ev_tail, tail + 1)
+        sd_store_release_ssize(&self._ev_tail, tail + 1)
 
     cdef void _scan(self, const char* y, Py_ssize_t ystride, Py_ssize_t L, Py_ssize_t c) noexcept nogil:
         """Follow channel c's excursions above the threshold over L scores."""
@@ -1122,11 +1113,11 @@ cdef class Correlator(Block):
         if self._evs == NULL:
             return out
         head = self._ev_head
-        tail = sd_corr_load(&self._ev_tail)
+        tail = sd_load_acquire_ssize(&self._ev_tail)
         for k in range(head, tail):
             e = &self._evs[k & (_EV_CAP - 1)]
             out.append(Event(int(e.index), int(e.index - lag), float(e.score), int(e.channel)))
-        sd_corr_store(&self._ev_head, tail)
+        sd_store_release_ssize(&self._ev_head, tail)
         return out
 
     @property
