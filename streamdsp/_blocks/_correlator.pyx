@@ -2,7 +2,7 @@
 
 from collections import namedtuple
 
-from libc.math cimport NAN, fabs, isfinite, log2, sqrt
+from libc.math cimport NAN, fabs, isfinite, sqrt
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy, memmove, memset
 
@@ -18,6 +18,7 @@ from streamdsp._core._fft cimport (
     sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward, sd_fft_f64_inverse,
     sd_fft_f64_mac,
 )
+from streamdsp._core import _costmodel
 from streamdsp._core._validate import choice, coefficients, fft_block_size, finite_float, whole_number
 
 cnp.import_array()
@@ -56,18 +57,11 @@ cdef enum:
 AUTO_HYBRID_MIN = 256
 AUTO_CHUNK_MAX = 65536
 
-# Cost model of the chunk engine, in ns (float32, 2-vCPU AVX-512 Xeon,
-# portable build; measured with benchmarks/bench_correlator.py).  Only the
-# ranking of direct pieces against FFT sizes matters; float64 costs about
-# twice as much on both paths.
-cdef double _NS_DIRECT_PER_TAP = 0.024     # per output sample per tap (sd_fir, 64 outputs a block)
-cdef double _NS_DIRECT_FIXED = 60.0
-cdef double _NS_FFT_PER_NLOGN = 0.045      # one real transform of n points: this * n * log2(n)
-cdef double _NS_FFT_PER_POINT = 0.35       # the products, copies and zero padding per point
-cdef double _NS_FFT_FIXED = 250.0
-# Partitioned engine (the Convolver), per sample: its direct head, its
-# transforms (as above, per level) and one complex multiply-add per partition.
-cdef double _NS_PART_MAC = 0.37
+# The chunk engine ranks its direct pieces against FFT sizes without the
+# GIL, so the Correlator's calibration of the cost model is copied into C
+# doubles once.
+cdef double _NS_DIRECT_PER_TAP = _costmodel.CORRELATOR_NS["direct_per_tap"]
+cdef double _NS_DIRECT_FIXED = _costmodel.CORRELATOR_NS["direct_fixed"]
 
 Event = namedtuple("Event", ["index", "lag", "score", "channel"], module="streamdsp")
 Event.__doc__ = """A detection of :class:`Correlator`.
@@ -639,8 +633,7 @@ cdef class Correlator(Block):
             nmax = max(N, 16384)
             while N <= 8 * max(2 * m, 16) and N <= nmax and self._nfft < 8:
                 self._fft_n[self._nfft] = N
-                self._fft_cost[self._nfft] = (2.0 * _NS_FFT_PER_NLOGN * N * log2(<double>N)
-                                              + _NS_FFT_PER_POINT * N + _NS_FFT_FIXED)
+                self._fft_cost[self._nfft] = _costmodel.correlator_block_ns(N)
                 self._nfft += 1
                 N *= 2
             nmax = self._fft_n[self._nfft - 1]
@@ -684,10 +677,7 @@ cdef class Correlator(Block):
         self._conv = Convolver(ir, block_size=self.block_size)
         self._conv._prepare(channels, self._dtype)
         # its cost per sample, for the hybrid's choice
-        ns = _NS_DIRECT_PER_TAP * min(self.block_size, m)
-        for B, _, n in self._conv.plan:
-            ns += (2.0 * _NS_FFT_PER_NLOGN * 2 * B * np.log2(2 * B) + _NS_FFT_PER_POINT * 2 * B
-                   + _NS_FFT_FIXED) / B + _NS_PART_MAC * (-(-n // B))
+        ns = _costmodel.correlator_partitioned_ns(self._conv.plan, self.block_size, m)
         self._part_ns = ns
         self._switch_ns = m * (ns + 2.0)
         if self.normalize or self._hybrid:
