@@ -2,7 +2,7 @@
 
 from collections import namedtuple
 
-from libc.math cimport NAN, fabs, isfinite, log2, sqrt
+from libc.math cimport isfinite
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy, memmove, memset
 
@@ -13,41 +13,26 @@ from streamdsp._core._block cimport Block
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
     fft_plan,
-    sd_fft_f32, sd_fft_f32_new, sd_fft_f32_free, sd_fft_f32_forward, sd_fft_f32_inverse,
-    sd_fft_f32_mac,
-    sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward, sd_fft_f64_inverse,
-    sd_fft_f64_mac,
+    sd_fft_f32, sd_fft_f32_new, sd_fft_f32_free, sd_fft_f32_forward,
+    sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward,
 )
+from streamdsp._core import _costmodel
 from streamdsp._core._validate import choice, coefficients, fft_block_size, finite_float, whole_number
 
 cnp.import_array()
 
-from streamdsp._core._firkernel cimport SD_FIR_PAD, sd_fir_f32, sd_fir_f64
-
-# The event queue is written by _run (maybe on an audio thread) and drained by
-# events() (the Python thread): a single-producer single-consumer ring whose
-# two counters are published with release/acquire ordering.
-cdef extern from *:
-    """
-    #if defined(_MSC_VER)
-    static __inline Py_ssize_t sd_corr_load(const volatile Py_ssize_t *p) { return *p; }
-    static __inline void sd_corr_store(volatile Py_ssize_t *p, Py_ssize_t v) { *p = v; }
-    #else
-    static inline Py_ssize_t sd_corr_load(const Py_ssize_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-    static inline void sd_corr_store(Py_ssize_t *p, Py_ssize_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-    #endif
-    """
-    Py_ssize_t sd_corr_load(const Py_ssize_t* p) noexcept nogil
-    void sd_corr_store(Py_ssize_t* p, Py_ssize_t v) noexcept nogil
+# fir_kernel computes sum_k hr[k] * buf[n + k]: with hr = the template itself
+# that is the correlation (the FIR passes its taps reversed).
+from streamdsp._core._firkernel cimport SD_FIR_PAD, fir_kernel
+from streamdsp._core._types cimport real_t
+# the two jobs the block composes, besides its engines
+from streamdsp._blocks._corrchunk cimport _corr_fft, _ends_finite, _ingest
+from streamdsp._blocks._corrdetect cimport (
+    EV_CAP, _consumed, _Detect, _EventQueue, _EventRec, _finish, _pending, _scan,
+)
+from streamdsp._blocks._corrstats cimport _exact_sums, _norm_lin, _norm_ring, _NormState, _rebase
 
 
-ctypedef fused real_t:
-    float
-    double
-
-
-# Events the queue holds before it drops new ones (power of two).
-DEF _EV_CAP = 4096
 # Frames per pass of the partitioned engine when normalising (scratch size).
 DEF _SUB = 1024
 # Output pieces of the direct-only engine.
@@ -65,18 +50,11 @@ cdef enum:
 AUTO_HYBRID_MIN = 256
 AUTO_CHUNK_MAX = 65536
 
-# Cost model of the chunk engine, in ns (float32, 2-vCPU AVX-512 Xeon,
-# portable build; measured with benchmarks/bench_correlator.py).  Only the
-# ranking of direct pieces against FFT sizes matters; float64 costs about
-# twice as much on both paths.
-cdef double _NS_DIRECT_PER_TAP = 0.024     # per output sample per tap (sd_fir, 64 outputs a block)
-cdef double _NS_DIRECT_FIXED = 60.0
-cdef double _NS_FFT_PER_NLOGN = 0.045      # one real transform of n points: this * n * log2(n)
-cdef double _NS_FFT_PER_POINT = 0.35       # the products, copies and zero padding per point
-cdef double _NS_FFT_FIXED = 250.0
-# Partitioned engine (the Convolver), per sample: its direct head, its
-# transforms (as above, per level) and one complex multiply-add per partition.
-cdef double _NS_PART_MAC = 0.37
+# The chunk engine ranks its direct pieces against FFT sizes without the
+# GIL, so the Correlator's calibration of the cost model is copied into C
+# doubles once.
+cdef double _NS_DIRECT_PER_TAP = _costmodel.CORRELATOR_NS["direct_per_tap"]
+cdef double _NS_DIRECT_FIXED = _costmodel.CORRELATOR_NS["direct_fixed"]
 
 Event = namedtuple("Event", ["index", "lag", "score", "channel"], module="streamdsp")
 Event.__doc__ = """A detection of :class:`Correlator`.
@@ -91,240 +69,6 @@ score : float
     correlation).
 channel : int
 """
-
-ctypedef struct _NormState:
-    double s1, c1         # running sum of u over the window (Neumaier: sum + compensation)
-    double s2, c2         # running sum of u**2
-    int64_t nbad          # samples in the window whose u**2 is not finite: left out of
-                          # the sums, so that the sums recover once they leave it
-    int reanchor          # the last of them has left: recompute the sums exactly
-    double prev           # previous raw sample
-    int64_t run           # equal raw samples ending at the last one
-    double hn             # ||template - mean(template)|| of this channel
-    double off            # u = x - off (a value of the stream dtype)
-
-ctypedef struct _Detect:
-    int above             # an excursion is open
-    double peak           # ... its highest score so far
-    int64_t idx           # ... where
-    int64_t start         # ... where it began
-    int pend              # a completed event held back (distance > 0)
-    double pscore
-    int64_t pidx
-
-ctypedef struct _EventRec:
-    int64_t index
-    double score
-    Py_ssize_t channel
-
-
-cdef inline void _window_step(_NormState* st, double un, double uo, double xv) noexcept nogil:
-    """Slide the window by one sample: un comes in, uo leaves; xv is the raw sample
-    (runs of identical raw samples detect a constant window exactly)."""
-    cdef double d2 = un * un - uo * uo
-    if isfinite(d2):
-        # both squares finite (a difference of two finite squares cannot overflow)
-        _nadd(&st.s1, &st.c1, un - uo)
-        _nadd(&st.s2, &st.c2, d2)
-    else:
-        _window_step_nonfinite(st, un, uo)
-    if xv == st.prev:
-        st.run += 1
-    else:
-        st.run = 1
-        st.prev = xv
-
-
-cdef inline void _window_step_nonfinite(_NormState* st, double un, double uo) noexcept nogil:
-    """_window_step's sums when un or uo is NaN/Inf (or its square overflows): such
-    a sample never enters the sums, which it would poison for good (NaN - NaN
-    is NaN), but is counted while in the window."""
-    cdef bint bad_in = not isfinite(un * un)
-    cdef bint bad_out = not isfinite(uo * uo)
-    if not bad_in:
-        _nadd(&st.s1, &st.c1, un)
-        _nadd(&st.s2, &st.c2, un * un)
-    if not bad_out:
-        _nadd(&st.s1, &st.c1, -uo)
-        _nadd(&st.s2, &st.c2, -uo * uo)
-    st.nbad += <int64_t>bad_in - <int64_t>bad_out
-    if bad_out and st.nbad == 0:
-        st.reanchor = 1
-
-
-cdef inline void _nadd(double* s, double* comp, double v) noexcept nogil:
-    """Neumaier's compensated s += v."""
-    cdef double t = s[0] + v
-    if fabs(s[0]) >= fabs(v):
-        comp[0] += (s[0] - t) + v
-    else:
-        comp[0] += (v - t) + s[0]
-    s[0] = t
-
-
-cdef inline double _pearson(_NormState* st, double num, Py_ssize_t m) noexcept nogil:
-    cdef double S1 = st.s1 + st.c1, S2 = st.s2 + st.c2
-    cdef double var = S2 - S1 * S1 / m, r
-    if st.nbad > 0:
-        return NAN          # as pearsonr of a window holding NaN or Inf
-    if st.run >= m or not var > 0.0:
-        return 0.0
-    r = num / (sqrt(var) * st.hn)
-    if r > 1.0:
-        return 1.0
-    if r < -1.0:
-        return -1.0
-    return r
-
-
-cdef void _ingest(real_t* dst, const real_t* x, Py_ssize_t ch, Py_ssize_t L, double off) noexcept nogil:
-    """dst[i] = x[i * ch] - off (one channel of interleaved frames)."""
-    cdef Py_ssize_t i
-    cdef real_t o = <real_t>off
-    if ch == 1 and o == 0:
-        memcpy(dst, x, L * sizeof(real_t))
-    elif o == 0:
-        for i in range(L):
-            dst[i] = x[i * ch]
-    else:
-        for i in range(L):
-            dst[i] = x[i * ch] - o
-
-
-cdef void _corr_fft(real_t* lin, Py_ssize_t m, Py_ssize_t L, Py_ssize_t N, void* plan,
-                    const real_t* H, real_t* X, real_t* acc, real_t* T,
-                    real_t* y, Py_ssize_t ystride) noexcept nogil:
-    """y[i] = correlation at the i-th new sample, by one overlap-save transform.
-
-    lin[0 : m-1] is history and lin[m-1 : m-1+L] the new samples; N >= m-1+L.
-    H is the spectrum of the reversed template with 1/N folded in.
-    """
-    cdef Py_ssize_t half = N // 2, used = m - 1 + L, i
-    cdef const real_t* src = T + m - 1
-    if used < N:   # samples past the new ones would land in outputs >= L; zeros keep NaNs out
-        memset(lin + used, 0, (N - used) * sizeof(real_t))
-    memset(acc, 0, N * sizeof(real_t))
-    if real_t is float:
-        sd_fft_f32_forward(<sd_fft_f32*>plan, lin, X, X + half)
-        sd_fft_f32_mac(half, acc, acc + half, X, X + half, H, H + half)
-        sd_fft_f32_inverse(<sd_fft_f32*>plan, acc, acc + half, T)
-    else:
-        sd_fft_f64_forward(<sd_fft_f64*>plan, lin, X, X + half)
-        sd_fft_f64_mac(half, acc, acc + half, X, X + half, H, H + half)
-        sd_fft_f64_inverse(<sd_fft_f64*>plan, acc, acc + half, T)
-    if ystride == 1:
-        memcpy(y, src, L * sizeof(real_t))
-    else:
-        for i in range(L):
-            y[i * ystride] = src[i]
-
-
-cdef inline bint _ends_finite(const real_t* y, Py_ssize_t L, Py_ssize_t ystride) noexcept nogil:
-    """Whether a transform's outputs are finite, told by the first and last: a NaN
-    or Inf anywhere in its input spreads over every output (each is a sum over
-    all bins).  The direct pass then redoes them, keeping the damage to the
-    windows that hold the bad sample."""
-    return isfinite(y[0]) and isfinite(y[(L - 1) * ystride])
-
-
-cdef void _corr_direct(const real_t* coef, Py_ssize_t m, const real_t* lin, Py_ssize_t L,
-                       real_t* y, Py_ssize_t ystride) noexcept nogil:
-    # sd_fir computes sum_k hr[k] * buf[n + k]: with hr = the template itself
-    # that is the correlation (the FIR passes its taps reversed).
-    if real_t is float:
-        sd_fir_f32(coef, m, lin, L, y, ystride)
-    else:
-        sd_fir_f64(coef, m, lin, L, y, ystride)
-
-
-cdef void _norm_lin(const real_t* lin, Py_ssize_t m, const real_t* x, Py_ssize_t ch,
-                    real_t* y, Py_ssize_t L, _NormState* st, int64_t t0) noexcept nogil:
-    """Numerators in y (stride ch) -> Pearson coefficients; u from the linear buffer.
-
-    The sample leaving the window of output i is lin[i - 1] (the buffer keeps
-    one sample more than the m - 1 of history the correlation needs).
-    """
-    cdef Py_ssize_t i
-    cdef double un, uo
-    cdef _NormState s = st[0]     # a local copy: its fields stay in registers
-    for i in range(L):
-        un = lin[m - 1 + i]
-        uo = lin[i - 1]
-        _window_step(&s, un, uo, x[i * ch])
-        if t0 + i < m - 1:
-            y[i * ch] = 0
-        else:
-            y[i * ch] = <real_t>_pearson(&s, y[i * ch], m)
-    st[0] = s
-
-
-cdef Py_ssize_t _norm_ring(real_t* ring, Py_ssize_t pos, Py_ssize_t m, const real_t* u,
-                           const real_t* x, Py_ssize_t ch, real_t* y, Py_ssize_t L,
-                           _NormState* st, int64_t t0, const double* suf, double d,
-                           int64_t tau) noexcept nogil:
-    """As _norm_lin, with the window's samples in a ring of m (partitioned engine).
-
-    The convolver cannot be rebased: after the offset moved by d at sample
-    tau, its outputs for t in [tau, tau + m - 2] lack d * (sum of the last
-    t - tau + 1 template samples), which ``suf`` holds.
-    """
-    cdef Py_ssize_t i
-    cdef int64_t j
-    cdef double un, uo, num
-    cdef _NormState s = st[0]     # a local copy: its fields stay in registers
-    for i in range(L):
-        un = u[i * ch]
-        uo = ring[pos]
-        ring[pos] = u[i * ch]
-        pos += 1
-        if pos == m:
-            pos = 0
-        _window_step(&s, un, uo, x[i * ch])
-        if t0 + i < m - 1:
-            y[i * ch] = 0
-        else:
-            num = y[i * ch]
-            j = t0 + i - tau + 1
-            if d != 0.0 and j < m:
-                num += d * suf[j]
-            y[i * ch] = <real_t>_pearson(&s, num, m)
-    st[0] = s
-    return pos
-
-
-cdef void _exact_sums(const real_t* w, Py_ssize_t m, _NormState* st) noexcept nogil:
-    """Recompute the window sums from its samples (drift of the running sums reset),
-    leaving out and counting the non-finite ones as _window_step does."""
-    cdef Py_ssize_t i
-    cdef double s1 = 0.0, c1 = 0.0, s2 = 0.0, c2 = 0.0, v
-    cdef int64_t bad = 0
-    for i in range(m):
-        v = w[i]
-        if isfinite(v * v):
-            _nadd(&s1, &c1, v)
-            _nadd(&s2, &c2, v * v)
-        else:
-            bad += 1
-    st.nbad = bad
-    st.s1 = s1
-    st.c1 = c1
-    st.s2 = s2
-    st.c2 = c2
-
-
-cdef void _rebase(real_t* w, Py_ssize_t m, _NormState* st) noexcept nogil:
-    """Move the offset to the window's mean so that u stays centred (precision of
-    the float32 correlation under a drifting DC), then recompute the sums."""
-    cdef Py_ssize_t i
-    cdef double mean = (st.s1 + st.c1) / m
-    cdef double off = <double><real_t>(st.off + mean)
-    cdef double d = off - st.off
-    if d != 0.0 and isfinite(d):
-        for i in range(m):
-            w[i] = <real_t>(w[i] - d)
-        st.off = off
-    _exact_sums(w, m, st)
-
 
 cdef class Correlator(Block):
     """Correlator(template, normalize=False, threshold=None, method='auto', block_size=None, distance=None)
@@ -501,10 +245,7 @@ cdef class Correlator(Block):
     cdef double _thr
     cdef _Detect* _det
     cdef int64_t _distance
-    cdef _EventRec* _evs
-    cdef Py_ssize_t _ev_head    # written by events() only
-    cdef Py_ssize_t _ev_tail    # written by _run only
-    cdef int64_t _dropped
+    cdef _EventQueue _q
 
     def __cinit__(self, *args, **kwargs):
         cdef int i
@@ -518,9 +259,9 @@ cdef class Correlator(Block):
         self._st = NULL
         self._hn = NULL
         self._det = NULL
-        self._evs = NULL
-        self._ev_head = self._ev_tail = 0
-        self._dropped = 0
+        self._q.evs = NULL
+        self._q.head = self._q.tail = 0
+        self._q.dropped = 0
 
     def __init__(self, template, normalize=False, threshold=None, method="auto", block_size=None,
                  distance=None):
@@ -566,8 +307,8 @@ cdef class Correlator(Block):
             if not self._detect:
                 raise ValueError("Correlator: distance applies to detections; give a threshold too")
             self._distance = whole_number("Correlator", "distance", distance, minimum=1)
-        if self._detect and self._evs == NULL:
-            self._evs = <_EventRec*>alloc_frames(self, _EV_CAP, 1, sizeof(_EventRec))
+        if self._detect and self._q.evs == NULL:
+            self._q.evs = <_EventRec*>alloc_frames(self, EV_CAP, 1, sizeof(_EventRec))
         # every engine computes the head without delay
         self._latency = 0
         h.setflags(write=False)
@@ -576,7 +317,7 @@ cdef class Correlator(Block):
 
     def __dealloc__(self):
         self._free()
-        aligned_free(self._evs)
+        aligned_free(self._q.evs)
 
     cdef void _free(self) noexcept:
         cdef int i
@@ -648,8 +389,7 @@ cdef class Correlator(Block):
             nmax = max(N, 16384)
             while N <= 8 * max(2 * m, 16) and N <= nmax and self._nfft < 8:
                 self._fft_n[self._nfft] = N
-                self._fft_cost[self._nfft] = (2.0 * _NS_FFT_PER_NLOGN * N * log2(<double>N)
-                                              + _NS_FFT_PER_POINT * N + _NS_FFT_FIXED)
+                self._fft_cost[self._nfft] = _costmodel.correlator_block_ns(N)
                 self._nfft += 1
                 N *= 2
             nmax = self._fft_n[self._nfft - 1]
@@ -693,10 +433,7 @@ cdef class Correlator(Block):
         self._conv = Convolver(ir, block_size=self.block_size)
         self._conv._prepare(channels, self._dtype)
         # its cost per sample, for the hybrid's choice
-        ns = _NS_DIRECT_PER_TAP * min(self.block_size, m)
-        for B, _, n in self._conv.plan:
-            ns += (2.0 * _NS_FFT_PER_NLOGN * 2 * B * np.log2(2 * B) + _NS_FFT_PER_POINT * 2 * B
-                   + _NS_FFT_FIXED) / B + _NS_PART_MAC * (-(-n // B))
+        ns = _costmodel.correlator_partitioned_ns(self._conv.plan, self.block_size, m)
         self._part_ns = ns
         self._switch_ns = m * (ns + 2.0)
         if self.normalize or self._hybrid:
@@ -911,7 +648,7 @@ cdef class Correlator(Block):
                         _corr_fft(<float*>lin, m, L, N, plan, <const float*>H, <float*>self._X,
                                   <float*>self._acc, <float*>self._T, <float*>yc, ch)
                     if j < 0 or not _ends_finite(<const float*>yc, L, ch):
-                        _corr_direct(<const float*>coef, m, <const float*>lin, L, <float*>yc, ch)
+                        fir_kernel(<const float*>coef, m, <const float*>lin, L, <float*>yc, ch)
                     if self.normalize:
                         _norm_lin(<const float*>lin, m, <const float*>xc, ch, <float*>yc, L,
                                   &self._st[c], self._t)
@@ -921,12 +658,13 @@ cdef class Correlator(Block):
                         _corr_fft(<double*>lin, m, L, N, plan, <const double*>H, <double*>self._X,
                                   <double*>self._acc, <double*>self._T, <double*>yc, ch)
                     if j < 0 or not _ends_finite(<const double*>yc, L, ch):
-                        _corr_direct(<const double*>coef, m, <const double*>lin, L, <double*>yc, ch)
+                        fir_kernel(<const double*>coef, m, <const double*>lin, L, <double*>yc, ch)
                     if self.normalize:
                         _norm_lin(<const double*>lin, m, <const double*>xc, ch, <double*>yc, L,
                                   &self._st[c], self._t)
                 if self._detect:
-                    self._scan(yc, ch, L, c)
+                    _scan(&self._q, &self._det[c], self._thr, self._distance, self._f32,
+                          yc, ch, L, self._t, c)
                 # keep the last m samples (m - 1 of history and the one leaving next)
                 memmove(lin - isz, lin + (L - 1) * isz, m * isz)
             self._t += L
@@ -947,7 +685,8 @@ cdef class Correlator(Block):
                 self._keep_window(x, frames)
             if self._detect:
                 for c in range(ch):
-                    self._scan(<char*>y + c * isz, ch, frames, c)
+                    _scan(&self._q, &self._det[c], self._thr, self._distance, self._f32,
+                          <char*>y + c * isz, ch, frames, self._t, c)
             self._t += frames
             return
         while done < frames:
@@ -998,7 +737,8 @@ cdef class Correlator(Block):
                                      <const double*>xc, ch, <double*>yc + c, L, &self._st[c], self._t,
                                      suf, self._reb_d[c], self._reb_t)
                 if self._detect:
-                    self._scan(yc + c * isz, ch, L, c)
+                    _scan(&self._q, &self._det[c], self._thr, self._distance, self._f32,
+                          yc + c * isz, ch, L, self._t, c)
             self._rpos = pos
             self._t += L
             self._since += L
@@ -1026,76 +766,12 @@ cdef class Correlator(Block):
 
     # ------------------------------------------------------------------
     # detection
-    cdef void _push(self, int64_t index, double score, Py_ssize_t channel) noexcept nogil:
-        cdef Py_ssize_t tail = self._ev_tail
-        cdef Py_ssize_t head = sd_corr_load(&self._ev_head)
-        cdef _EventRec* e
-        if tail - head >= _EV_CAP:
-            self._dropped += 1
-            return
-        e = &self._evs[tail & (_EV_CAP - 1)]
-        e.index = index
-        e.score = score
-        e.channel = channel
-        sd_corr_store(&self._ev_tail, tail + 1)
-
-    cdef void _scan(self, const char* y, Py_ssize_t ystride, Py_ssize_t L, Py_ssize_t c) noexcept nogil:
-        """Follow channel c's excursions above the threshold over L scores."""
-        cdef Py_ssize_t i
-        cdef double s, thr = self._thr
-        cdef _Detect* d = &self._det[c]
-        cdef int64_t t0 = self._t, t, D = self._distance
-        for i in range(L):
-            if self._f32:
-                s = (<const float*>y)[i * ystride]
-            else:
-                s = (<const double*>y)[i * ystride]
-            t = t0 + i
-            if s >= thr:
-                if not d.above:
-                    d.above = 1
-                    d.peak = s
-                    d.idx = t
-                    d.start = t
-                elif s > d.peak:
-                    d.peak = s
-                    d.idx = t
-            elif d.above:
-                d.above = 0
-                self._offer(d, d.idx, d.peak, c)
-            # a held-back event is final once no peak within `distance` can follow
-            if d.pend and t - d.pidx >= D and (not d.above or d.start - d.pidx >= D):
-                d.pend = 0
-                self._push(d.pidx, d.pscore, c)
-
-    cdef void _offer(self, _Detect* d, int64_t idx, double score, Py_ssize_t c) noexcept nogil:
-        """A completed excursion: report it, or merge it with the held-back event
-        within `distance` (the higher score stays; the earlier on ties)."""
-        if self._distance <= 0:
-            self._push(idx, score, c)
-            return
-        if d.pend and idx - d.pidx < self._distance:
-            if score > d.pscore:
-                d.pscore = score
-                d.pidx = idx
-            return
-        if d.pend:
-            self._push(d.pidx, d.pscore, c)
-        d.pend = 1
-        d.pscore = score
-        d.pidx = idx
-
     cdef Py_ssize_t _flush(self, void* y) noexcept nogil:
         # latency 0: nothing held back but an excursion still above the threshold
         cdef Py_ssize_t c
         if self._det != NULL:
             for c in range(self._in_ch):
-                if self._det[c].above:
-                    self._det[c].above = 0
-                    self._offer(&self._det[c], self._det[c].idx, self._det[c].peak, c)
-                if self._det[c].pend:
-                    self._det[c].pend = 0
-                    self._push(self._det[c].pidx, self._det[c].pscore, c)
+                _finish(&self._q, &self._det[c], self._distance, c)
         return 0
 
     def events(self):
@@ -1119,14 +795,14 @@ cdef class Correlator(Block):
         cdef _EventRec* e
         cdef Py_ssize_t lag = self._m - 1
         out = []
-        if self._evs == NULL:
+        if self._q.evs == NULL:
             return out
-        head = self._ev_head
-        tail = sd_corr_load(&self._ev_tail)
+        head = self._q.head
+        tail = _pending(&self._q)
         for k in range(head, tail):
-            e = &self._evs[k & (_EV_CAP - 1)]
+            e = &self._q.evs[k & (EV_CAP - 1)]
             out.append(Event(int(e.index), int(e.index - lag), float(e.score), int(e.channel)))
-        sd_corr_store(&self._ev_head, tail)
+        _consumed(&self._q, tail)
         return out
 
     @property
@@ -1137,7 +813,7 @@ cdef class Correlator(Block):
     @property
     def dropped_events(self):
         """Detections lost because the event queue (4096) was full."""
-        return int(self._dropped)
+        return int(self._q.dropped)
 
     @property
     def ntaps(self):

@@ -29,30 +29,13 @@ from streamdsp._io._ringbuffer cimport RingBuffer
 
 cnp.import_array()
 
-cdef extern from *:
-    """
-    /* Lock-free flags and counters between the audio thread and Python. */
-    #include <stdint.h>
-    #if defined(_MSC_VER) && !defined(__clang__)
-    #include <windows.h>
-    static __inline int64_t rt_load64(const int64_t* p) { int64_t v = *(volatile const int64_t*)p; MemoryBarrier(); return v; }
-    static __inline void rt_store64(int64_t* p, int64_t v) { MemoryBarrier(); *(volatile int64_t*)p = v; }
-    static __inline int32_t rt_load32(const int32_t* p) { int32_t v = *(volatile const int32_t*)p; MemoryBarrier(); return v; }
-    static __inline void rt_store32(int32_t* p, int32_t v) { MemoryBarrier(); *(volatile int32_t*)p = v; }
-    static __inline int32_t rt_xchg32(int32_t* p, int32_t v) { return (int32_t)InterlockedExchange((volatile long*)p, v); }
-    #else
-    static inline int64_t rt_load64(const int64_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-    static inline void rt_store64(int64_t* p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-    static inline int32_t rt_load32(const int32_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-    static inline void rt_store32(int32_t* p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-    static inline int32_t rt_xchg32(int32_t* p, int32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
-    #endif
-    """
-    int64_t rt_load64(const int64_t* p) noexcept nogil
-    void rt_store64(int64_t* p, int64_t v) noexcept nogil
-    int32_t rt_load32(const int32_t* p) noexcept nogil
-    void rt_store32(int32_t* p, int32_t v) noexcept nogil
-    int32_t rt_xchg32(int32_t* p, int32_t v) noexcept nogil
+# Lock-free flags and counters between the audio thread and Python.
+cdef extern from "sd_atomic.h":
+    int64_t sd_load_acquire_i64(const int64_t* p) noexcept nogil
+    void sd_store_release_i64(int64_t* p, int64_t v) noexcept nogil
+    int32_t sd_load_acquire_i32(const int32_t* p) noexcept nogil
+    void sd_store_release_i32(int32_t* p, int32_t v) noexcept nogil
+    int32_t sd_exchange_i32(int32_t* p, int32_t v) noexcept nogil
 
 
 cdef enum:
@@ -131,7 +114,7 @@ cdef inline int64_t _now_ns() noexcept nogil:
 
 cdef inline void _bump(int64_t* p, int64_t by) noexcept nogil:
     # single writer: a plain read, an atomic store for the readers
-    rt_store64(p, p[0] + by)
+    sd_store_release_i64(p, p[0] + by)
 
 
 # ---------------------------------------------------------------------------
@@ -140,7 +123,7 @@ cdef inline void _bump(int64_t* p, int64_t by) noexcept nogil:
 cdef Py_ssize_t _fifo_push(rt_state* st, const float* x, Py_ssize_t n) noexcept nogil:
     """Append up to n frames; return how many fit."""
     cdef int64_t w = st.fifo_w            # only the producer writes it
-    cdef int64_t r = rt_load64(&st.fifo_r)
+    cdef int64_t r = sd_load_acquire_i64(&st.fifo_r)
     cdef Py_ssize_t space = st.fifo_cap - <Py_ssize_t>(w - r)
     cdef Py_ssize_t m = n if n < space else space
     cdef Py_ssize_t slot, run, ch = st.fifo_ch
@@ -153,14 +136,14 @@ cdef Py_ssize_t _fifo_push(rt_state* st, const float* x, Py_ssize_t n) noexcept 
     memcpy(st.fifo + slot * ch, x, run * ch * sizeof(float))
     if run < m:
         memcpy(st.fifo, x + run * ch, (m - run) * ch * sizeof(float))
-    rt_store64(&st.fifo_w, w + m)
+    sd_store_release_i64(&st.fifo_w, w + m)
     return m
 
 
 cdef Py_ssize_t _fifo_pull(rt_state* st, float* y, Py_ssize_t n) noexcept nogil:
     """Take up to n frames; return how many there were."""
     cdef int64_t r = st.fifo_r            # only the consumer writes it
-    cdef int64_t w = rt_load64(&st.fifo_w)
+    cdef int64_t w = sd_load_acquire_i64(&st.fifo_w)
     cdef Py_ssize_t avail = <Py_ssize_t>(w - r)
     cdef Py_ssize_t m = n if n < avail else avail
     cdef Py_ssize_t slot, run, ch = st.fifo_ch
@@ -173,7 +156,7 @@ cdef Py_ssize_t _fifo_pull(rt_state* st, float* y, Py_ssize_t n) noexcept nogil:
     memcpy(y, st.fifo + slot * ch, run * ch * sizeof(float))
     if run < m:
         memcpy(y + run * ch, st.fifo, (m - run) * ch * sizeof(float))
-    rt_store64(&st.fifo_r, r + m)
+    sd_store_release_i64(&st.fifo_r, r + m)
     return m
 
 
@@ -213,17 +196,17 @@ cdef inline Py_ssize_t _graph(rt_state* st, const float* x, float* y, Py_ssize_t
 
 cdef void _start_swap(rt_state* st) noexcept nogil:
     """At a buffer's start: take a requested graph; fade from the old one unless silent."""
-    if rt_load32(&st.swap_state) != SWAP_REQUESTED:
+    if sd_load_acquire_i32(&st.swap_state) != SWAP_REQUESTED:
         return
     st.old_graph = st.graph
     st.graph = st.pending
     st.pending = NULL
     st.fade_pos = 0
-    if st.fade_len <= 0 or st.old_graph == NULL or rt_load32(&st.paused):
+    if st.fade_len <= 0 or st.old_graph == NULL or sd_load_acquire_i32(&st.paused):
         st.old_graph = NULL
-        rt_store32(&st.swap_state, SWAP_DONE)
+        sd_store_release_i32(&st.swap_state, SWAP_DONE)
     else:
-        rt_store32(&st.swap_state, SWAP_FADING)
+        sd_store_release_i32(&st.swap_state, SWAP_FADING)
 
 
 cdef void _crossfade(rt_state* st, const float* x, float* out, Py_ssize_t L) noexcept nogil:
@@ -245,7 +228,7 @@ cdef void _crossfade(rt_state* st, const float* x, float* out, Py_ssize_t L) noe
     _to_device(st, st.ybuf, n, out, L)
     if st.fade_pos >= st.fade_len:
         st.old_graph = NULL
-        rt_store32(&st.swap_state, SWAP_DONE)
+        sd_store_release_i32(&st.swap_state, SWAP_DONE)
 
 
 cdef inline void _process(rt_state* st, const float* x, float* y, Py_ssize_t L) noexcept nogil:
@@ -266,7 +249,7 @@ cdef void _duplex(rt_state* st, const float* inp, float* out, Py_ssize_t frames)
     cdef const float* x
     cdef float* y
     cdef size_t xbytes, ybytes
-    if rt_load32(&st.paused):
+    if sd_load_acquire_i32(&st.paused):
         memset(out, 0, frames * st.dev_out * sizeof(float))
         return
     while done < frames:
@@ -291,7 +274,7 @@ cdef void _duplex(rt_state* st, const float* inp, float* out, Py_ssize_t frames)
 cdef void _input(rt_state* st, const float* inp, Py_ssize_t frames) noexcept nogil:
     cdef Py_ssize_t done = 0, L, n, pushed
     cdef const float* x
-    if inp == NULL or rt_load32(&st.paused):
+    if inp == NULL or sd_load_acquire_i32(&st.paused):
         return
     while done < frames:
         L = frames - done
@@ -314,7 +297,7 @@ cdef void _input(rt_state* st, const float* inp, Py_ssize_t frames) noexcept nog
 
 cdef void _output(rt_state* st, float* out, Py_ssize_t frames) noexcept nogil:
     cdef Py_ssize_t done = 0, L, got
-    if rt_load32(&st.paused):
+    if sd_load_acquire_i32(&st.paused):
         memset(out, 0, frames * st.dev_out * sizeof(float))
         return
     while done < frames:
@@ -324,7 +307,7 @@ cdef void _output(rt_state* st, float* out, Py_ssize_t frames) noexcept nogil:
         got = _fifo_pull(st, st.xbuf, L)
         if got < L:
             memset(st.xbuf + got * st.g_in, 0, (L - got) * st.g_in * sizeof(float))
-            if rt_load32(&st.fifo_primed) and not rt_load32(&st.fifo_eof):
+            if sd_load_acquire_i32(&st.fifo_primed) and not sd_load_acquire_i32(&st.fifo_eof):
                 _bump(&st.fifo_under, L - got)
         _process(st, st.xbuf, out + done * st.dev_out, L)
         done += L
@@ -343,8 +326,8 @@ cdef inline void _begin(rt_state* st, unsigned long status, int64_t t0) noexcept
         if status & PA_OUTPUT_OVERFLOW:
             _bump(&st.out_over, 1)
     if prev != 0 and t0 - prev > st.max_interval_ns:
-        rt_store64(&st.max_interval_ns, t0 - prev)
-    rt_store64(&st.last_start, t0)
+        sd_store_release_i64(&st.max_interval_ns, t0 - prev)
+    sd_store_release_i64(&st.last_start, t0)
 
 
 cdef inline void _end(rt_state* st, Py_ssize_t frames, int64_t dt) noexcept nogil:
@@ -355,9 +338,9 @@ cdef inline void _end(rt_state* st, Py_ssize_t frames, int64_t dt) noexcept nogi
         k += 1
     _bump(&st.hist[k], 1)
     _bump(&st.busy_ns, dt)
-    rt_store64(&st.last_ns, dt)
+    sd_store_release_i64(&st.last_ns, dt)
     if dt > st.max_ns:
-        rt_store64(&st.max_ns, dt)
+        sd_store_release_i64(&st.max_ns, dt)
     _bump(&st.frames, frames)
     _bump(&st.callbacks, 1)
 
@@ -373,7 +356,7 @@ cdef int _callback(const void* input, void* output, unsigned long frames,
     sd_fpu_set_thread()
     _begin(st, status, t0)
     _start_swap(st)
-    if rt_xchg32(&st.reset_req, 0):
+    if sd_exchange_i32(&st.reset_req, 0):
         if st.graph != NULL:
             (<Block>st.graph)._reset()
         if st.old_graph != NULL:
@@ -491,15 +474,15 @@ cdef class Engine:
     # -- flags -------------------------------------------------------------
     def request_reset(self):
         """Make the audio thread reset the graph before its next buffer."""
-        rt_store32(&self.st.reset_req, 1)
+        sd_store_release_i32(&self.st.reset_req, 1)
 
     @property
     def paused(self):
-        return bool(rt_load32(&self.st.paused))
+        return bool(sd_load_acquire_i32(&self.st.paused))
 
     @paused.setter
     def paused(self, value):
-        rt_store32(&self.st.paused, 1 if value else 0)
+        sd_store_release_i32(&self.st.paused, 1 if value else 0)
 
     # -- swapping the graph ------------------------------------------------
     cdef int _check_graph(self, graph) except -1:
@@ -531,33 +514,33 @@ cdef class Engine:
         self._graph = graph
         st.pending = <void*>graph
         st.fade_len = fade_frames
-        rt_store32(&st.swap_state, SWAP_REQUESTED)
+        sd_store_release_i32(&st.swap_state, SWAP_REQUESTED)
         return True
 
     @property
     def swap_busy(self):
         """Whether a swap is still on its way (requested, or fading)."""
-        cdef int32_t state = rt_load32(&self.st.swap_state)
+        cdef int32_t state = sd_load_acquire_i32(&self.st.swap_state)
         if state == SWAP_DONE:
             self._old = None
-            rt_store32(&self.st.swap_state, SWAP_IDLE)
+            sd_store_release_i32(&self.st.swap_state, SWAP_IDLE)
             return False
         return state != SWAP_IDLE
 
     def cancel_swap(self):
         """Forget a request the audio thread never took (the stream stopped); True if there was one."""
         cdef rt_state* st = self.st
-        if rt_load32(&st.swap_state) == SWAP_REQUESTED:
+        if sd_load_acquire_i32(&st.swap_state) == SWAP_REQUESTED:
             st.graph = st.pending
             st.pending = NULL
             st.old_graph = NULL
             self._old = None
-            rt_store32(&st.swap_state, SWAP_IDLE)
+            sd_store_release_i32(&st.swap_state, SWAP_IDLE)
             return True
-        if rt_load32(&st.swap_state) == SWAP_FADING:      # stopped mid-fade: finish it now
+        if sd_load_acquire_i32(&st.swap_state) == SWAP_FADING:      # stopped mid-fade: finish it now
             st.old_graph = NULL
             self._old = None
-            rt_store32(&st.swap_state, SWAP_IDLE)
+            sd_store_release_i32(&st.swap_state, SWAP_IDLE)
             return True
         return False
 
@@ -574,7 +557,7 @@ cdef class Engine:
 
     def py_take_reset(self):
         """True once after :meth:`request_reset` (for the Python fallback)."""
-        return bool(rt_xchg32(&self.st.reset_req, 0))
+        return bool(sd_exchange_i32(&self.st.reset_req, 0))
 
     # -- FIFO, Python side -------------------------------------------------
     def fifo_write(self, cnp.ndarray chunk, Py_ssize_t start=0):
@@ -586,7 +569,7 @@ cdef class Engine:
         with nogil:
             m = _fifo_push(self.st, p, n)
         if m > 0:
-            rt_store32(&self.st.fifo_primed, 1)
+            sd_store_release_i32(&self.st.fifo_primed, 1)
         return m
 
     def fifo_read(self, Py_ssize_t max_frames=-1):
@@ -595,7 +578,7 @@ cdef class Engine:
         cdef cnp.ndarray out
         if self.st.fifo == NULL:
             return np.zeros((0, 1), dtype=np.float32)
-        avail = <Py_ssize_t>(rt_load64(&self.st.fifo_w) - self.st.fifo_r)
+        avail = <Py_ssize_t>(sd_load_acquire_i64(&self.st.fifo_w) - self.st.fifo_r)
         if 0 <= max_frames < avail:
             avail = max_frames
         out = np.empty((avail, self.st.fifo_ch), dtype=np.float32)
@@ -605,34 +588,34 @@ cdef class Engine:
 
     def set_eof(self):
         """The producer is done: silence from now on is not an underflow."""
-        rt_store32(&self.st.fifo_eof, 1)
+        sd_store_release_i32(&self.st.fifo_eof, 1)
 
     @property
     def fifo_level(self):
         """Frames waiting in the FIFO."""
-        return int(rt_load64(&self.st.fifo_w) - rt_load64(&self.st.fifo_r))
+        return int(sd_load_acquire_i64(&self.st.fifo_w) - sd_load_acquire_i64(&self.st.fifo_r))
 
     # -- counters ----------------------------------------------------------
     def counters(self):
         """A snapshot of the counters (each read atomically)."""
         cdef rt_state* st = self.st
         cdef int64_t calls, busy
-        calls = rt_load64(&st.callbacks)
-        busy = rt_load64(&st.busy_ns)
+        calls = sd_load_acquire_i64(&st.callbacks)
+        busy = sd_load_acquire_i64(&st.busy_ns)
         return {
             "callbacks": int(calls),
-            "frames": int(rt_load64(&st.frames)),
-            "xruns": int(rt_load64(&st.xruns)),
-            "input_underflows": int(rt_load64(&st.in_under)),
-            "input_overflows": int(rt_load64(&st.in_over)),
-            "output_underflows": int(rt_load64(&st.out_under)),
-            "output_overflows": int(rt_load64(&st.out_over)),
-            "max_callback_s": rt_load64(&st.max_ns) * 1e-9,
+            "frames": int(sd_load_acquire_i64(&st.frames)),
+            "xruns": int(sd_load_acquire_i64(&st.xruns)),
+            "input_underflows": int(sd_load_acquire_i64(&st.in_under)),
+            "input_overflows": int(sd_load_acquire_i64(&st.in_over)),
+            "output_underflows": int(sd_load_acquire_i64(&st.out_under)),
+            "output_overflows": int(sd_load_acquire_i64(&st.out_over)),
+            "max_callback_s": sd_load_acquire_i64(&st.max_ns) * 1e-9,
             "mean_callback_s": (busy / calls * 1e-9) if calls else 0.0,
-            "last_callback_s": rt_load64(&st.last_ns) * 1e-9,
-            "max_interval_s": rt_load64(&st.max_interval_ns) * 1e-9,
-            "fifo_overflow_frames": int(rt_load64(&st.fifo_over)),
-            "fifo_underflow_frames": int(rt_load64(&st.fifo_under)),
-            "callback_time_histogram": [((1 << k) * 1e-6, int(rt_load64(&st.hist[k])))
-                                        for k in range(_NHIST) if rt_load64(&st.hist[k])],
+            "last_callback_s": sd_load_acquire_i64(&st.last_ns) * 1e-9,
+            "max_interval_s": sd_load_acquire_i64(&st.max_interval_ns) * 1e-9,
+            "fifo_overflow_frames": int(sd_load_acquire_i64(&st.fifo_over)),
+            "fifo_underflow_frames": int(sd_load_acquire_i64(&st.fifo_under)),
+            "callback_time_histogram": [((1 << k) * 1e-6, int(sd_load_acquire_i64(&st.hist[k])))
+                                        for k in range(_NHIST) if sd_load_acquire_i64(&st.hist[k])],
         }

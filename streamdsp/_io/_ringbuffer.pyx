@@ -12,37 +12,11 @@ from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 cnp.import_array()
 
-cdef extern from *:
-    """
-    /* Atomic 64-bit counters and fences: C11/GCC builtins, MSVC fallback. */
-    #include <stdint.h>
-    #if defined(_MSC_VER) && !defined(__clang__)
-    #include <windows.h>
-    static __inline int64_t sd_load_acquire(const int64_t* p) { int64_t v = *(volatile const int64_t*)p; MemoryBarrier(); return v; }
-    static __inline int64_t sd_load_relaxed(const int64_t* p) { return *(volatile const int64_t*)p; }
-    static __inline void sd_store_release(int64_t* p, int64_t v) { MemoryBarrier(); *(volatile int64_t*)p = v; }
-    static __inline void sd_store_relaxed(int64_t* p, int64_t v) { *(volatile int64_t*)p = v; }
-    static __inline void sd_fence_acquire(void) { MemoryBarrier(); }
-    static __inline void sd_fence_release(void) { MemoryBarrier(); }
-    static __inline void sd_cpu_relax(void) { YieldProcessor(); }
-    #else
-    static inline int64_t sd_load_acquire(const int64_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-    static inline int64_t sd_load_relaxed(const int64_t* p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-    static inline void sd_store_release(int64_t* p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-    static inline void sd_store_relaxed(int64_t* p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-    static inline void sd_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-    static inline void sd_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
-    #if defined(__x86_64__) || defined(__i386__)
-    static inline void sd_cpu_relax(void) { __builtin_ia32_pause(); }
-    #else
-    static inline void sd_cpu_relax(void) { }
-    #endif
-    #endif
-    """
-    int64_t sd_load_acquire(const int64_t* p) noexcept nogil
-    int64_t sd_load_relaxed(const int64_t* p) noexcept nogil
-    void sd_store_release(int64_t* p, int64_t v) noexcept nogil
-    void sd_store_relaxed(int64_t* p, int64_t v) noexcept nogil
+cdef extern from "sd_atomic.h":
+    int64_t sd_load_acquire_i64(const int64_t* p) noexcept nogil
+    int64_t sd_load_relaxed_i64(const int64_t* p) noexcept nogil
+    void sd_store_release_i64(int64_t* p, int64_t v) noexcept nogil
+    void sd_store_relaxed_i64(int64_t* p, int64_t v) noexcept nogil
     void sd_fence_acquire() noexcept nogil
     void sd_fence_release() noexcept nogil
     void sd_cpu_relax() noexcept nogil
@@ -165,13 +139,13 @@ cdef class RingBuffer:
         cdef const char* src = <const char*>x
         if frames <= 0 or self._channels == 0:
             return
-        w = sd_load_relaxed(&self._end)        # only this thread writes it
+        w = sd_load_relaxed_i64(&self._end)        # only this thread writes it
         m = frames if frames < self._slots else self._slots
         src += (frames - m) * fb               # older frames would be overwritten at once
         first = w + frames - m
         # Announce the overwrite before doing it: readers that copied the
         # old contents of these slots will see it and copy again.
-        sd_store_relaxed(&self._begin, w + frames)
+        sd_store_relaxed_i64(&self._begin, w + frames)
         sd_fence_release()
         slot = first % self._slots
         run = self._slots - slot
@@ -180,7 +154,7 @@ cdef class RingBuffer:
         memcpy(self._buf + slot * fb, src, run * fb)
         if run < m:
             memcpy(self._buf, src + run * fb, (m - run) * fb)
-        sd_store_release(&self._end, w + frames)
+        sd_store_release_i64(&self._end, w + frames)
 
     cdef Py_ssize_t read_nogil(self, void* out, Py_ssize_t frames, int64_t* start) noexcept nogil:
         cdef int64_t e, s, first
@@ -191,7 +165,7 @@ cdef class RingBuffer:
             start[0] = 0
             return 0
         while True:
-            e = sd_load_acquire(&self._end)
+            e = sd_load_acquire_i64(&self._end)
             k = frames
             if k > self._capacity:
                 k = self._capacity
@@ -206,7 +180,7 @@ cdef class RingBuffer:
             if run < k:
                 memcpy(dst + run * fb, self._buf, (k - run) * fb)
             sd_fence_acquire()
-            s = sd_load_relaxed(&self._begin)
+            s = sd_load_relaxed_i64(&self._begin)
             if s - self._slots <= first:      # nothing we copied was overwritten
                 start[0] = first
                 return k
@@ -304,7 +278,7 @@ cdef class RingBuffer:
     @property
     def frames_written(self):
         """Frames written since the buffer was made (a 64-bit counter)."""
-        return sd_load_acquire(&self._end)
+        return sd_load_acquire_i64(&self._end)
 
     @property
     def capacity(self):

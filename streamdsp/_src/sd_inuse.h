@@ -9,26 +9,25 @@
 #ifndef SD_INUSE_H
 #define SD_INUSE_H
 
-#if defined(_MSC_VER)
-#  include <intrin.h>
-static inline int sd_try_enter(volatile long *flag) { return _InterlockedExchange(flag, 1) == 0; }
-static inline void sd_leave(volatile long *flag) { _InterlockedExchange(flag, 0); }
+#include "sd_atomic.h"
+
+#if defined(_MSC_VER) && !defined(__clang__)
+static inline int sd_try_enter(volatile long *flag) { return sd_exchange_long((long *)flag, 1) == 0; }
+static inline void sd_leave(volatile long *flag) { sd_exchange_long((long *)flag, 0); }
 #elif defined(Py_GIL_DISABLED)
-static inline int sd_try_enter(volatile long *flag) {
-    return __atomic_exchange_n(flag, 1, __ATOMIC_ACQUIRE) == 0;
-}
-static inline void sd_leave(volatile long *flag) { __atomic_store_n(flag, 0, __ATOMIC_RELEASE); }
+static inline int sd_try_enter(volatile long *flag) { return sd_exchange_long((long *)flag, 1) == 0; }
+static inline void sd_leave(volatile long *flag) { sd_store_release_long((long *)flag, 0); }
 #else
 /* Every caller of sd_try_enter holds the GIL, which already makes its
  * check-and-set one step for other threads; a locked exchange would cost
  * ~4% of a small Gain.process call for nothing.  Leaving may happen
  * without the GIL, hence the release store. */
 static inline int sd_try_enter(volatile long *flag) {
-    if (__atomic_load_n(flag, __ATOMIC_RELAXED)) return 0;
-    __atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+    if (sd_load_relaxed_long((const long *)flag)) return 0;
+    sd_store_relaxed_long((long *)flag, 1);
     return 1;
 }
-static inline void sd_leave(volatile long *flag) { __atomic_store_n(flag, 0, __ATOMIC_RELEASE); }
+static inline void sd_leave(volatile long *flag) { sd_store_release_long((long *)flag, 0); }
 #endif
 
 #endif
