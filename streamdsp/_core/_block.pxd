@@ -63,6 +63,17 @@ cdef extern from "sd_fpu.h" nogil:
     void sd_fpu_leave(unsigned int old)
     void sd_fpu_set_thread()
 
+# SD_DEBUG (setup.py defines it for STREAMDSP_DEBUG_CYTHON=1 builds): callers
+# of _run/_flush check the frames they return against _out_frames(n) /
+# _flush_frames().  0 otherwise, so `if SD_DEBUG:` compiles to nothing.
+cdef extern from *:
+    """
+    #ifndef SD_DEBUG
+    #define SD_DEBUG 0
+    #endif
+    """
+    const bint SD_DEBUG
+
 cdef enum:
     DT_NONE = 0
     DT_F32 = 1
@@ -106,3 +117,4 @@ cdef class Block:
 
 
 cdef int check_python_errors() except -1
+cdef void bad_frames(Block b, const char* hook, Py_ssize_t got, Py_ssize_t want) noexcept with gil

@@ -12,6 +12,10 @@ from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 cnp.import_array()
 
+# Whether this build checks the frame counts of every _run/_flush call
+# (setup.py's STREAMDSP_DEBUG_CYTHON=1); read by the tests.
+_DEBUG_CHECKS = bool(SD_DEBUG)
+
 # dtype kinds numpy reports that we compute with (float, signed, unsigned, bool)
 _REAL_KINDS = frozenset("fiub")
 
@@ -95,6 +99,18 @@ cdef int check_python_errors() except -1:
         if e is not None:
             raise e
     return 0
+
+
+def _frames_error(b, hook, got, want):
+    """The AssertionError of a debug build for a hook that broke the frame-count contract."""
+    return AssertionError(
+        f"{type(b).__name__}: {hook} returned {got} frames, but the block contract "
+        f"(_block.pxd) says {want}; a kernel that writes more than it promised corrupts memory")
+
+
+cdef void bad_frames(Block b, const char* hook, Py_ssize_t got, Py_ssize_t want) noexcept with gil:
+    """Keep the debug-build error for a container's nogil loop; its process() raises it."""
+    _keep_error(_frames_error(b, hook.decode(), got, want))
 
 
 cdef Py_ssize_t _call_process(Block b, const void* x, void* y, Py_ssize_t frames) noexcept with gil:
@@ -471,7 +487,7 @@ cdef class Block:
         """
         cdef cnp.ndarray a
         cdef int dt = self._dtype
-        cdef Py_ssize_t frames, ch, nout
+        cdef Py_ssize_t frames, ch, nout, n
         cdef bint one_d, fresh = False
         cdef const char* xp
         cdef char* yp
@@ -527,10 +543,12 @@ cdef class Block:
             yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
             with nogil:
                 fpu = sd_fpu_enter()
-                self._run(xp, yp, frames)
+                n = self._run(xp, yp, frames)
                 sd_fpu_leave(fpu)
             if _n_pending:
                 check_python_errors()
+            if SD_DEBUG and n != nout:
+                raise _frames_error(self, "_run", n, nout)
             return y
         finally:
             sd_leave(&self._in_use)
@@ -544,7 +562,7 @@ cdef class Block:
             ``latency`` frames for rate-preserving blocks (none before the
             first chunk), in the layout of the last chunk.
         """
-        cdef Py_ssize_t n
+        cdef Py_ssize_t n, got
         cdef char* yp
         cdef unsigned int fpu
         if not self._ready:
@@ -556,10 +574,12 @@ cdef class Block:
             yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
             with nogil:
                 fpu = sd_fpu_enter()
-                self._flush(yp)
+                got = self._flush(yp)
                 self._reset()
                 sd_fpu_leave(fpu)
             check_python_errors()
+            if SD_DEBUG and got != n:
+                raise _frames_error(self, "_flush", got, n)
             return y
         finally:
             self._leave()
