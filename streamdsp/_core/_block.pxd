@@ -107,7 +107,14 @@ cdef class Block:
     # --- machinery shared by every block (not to be overridden) --------
     cdef int _prepare(self, Py_ssize_t channels, int dtype) except -1
     cdef void _unprepare(self) noexcept
-    cdef object _as_chunk(self, object x)
+    # The call template every process() follows, for one input (index -1)
+    # or many (Combiner, Graph.process_all): _accept each chunk,
+    # _check_channels against the stream, _prepare on the first call,
+    # _output, then _apart each input from it before the nogil kernel call.
+    cdef object _accept(self, object x, Py_ssize_t index, int dt)
+    cdef Py_ssize_t _check_channels(self, object a, Py_ssize_t index, Py_ssize_t want) except -1
+    cdef object _output(self, object out, Py_ssize_t frames, bint one_d)
+    cdef object _apart(self, object a, object y)
     cdef object _new_output(self, Py_ssize_t frames, bint one_d)
     cdef object _check_out(self, object out, Py_ssize_t frames, bint one_d)
     cdef int _enter(self) except -1

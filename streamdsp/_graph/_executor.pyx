@@ -384,9 +384,13 @@ cdef class GraphExecutor(Block):
             raise ValueError(f"Graph: expected {len(self._inputs)} input chunks, got {len(inputs)}")
         if len(self._inputs) > 64 or len(self._outputs) > 64:
             raise ValueError("Graph: process_all handles at most 64 inputs and outputs")
-        arrays = [self._as_chunk(x) for x in inputs]
-        dt = self._dtype if self._ready else (DT_F32 if arrays[0].dtype == np.float32 else DT_F64)
-        arrays = [np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64) for a in arrays]
+        dt = self._dtype
+        arrays = []
+        for i in range(len(inputs)):
+            arrays.append(self._accept(inputs[i], i, dt))
+            if dt == DT_NONE:
+                # the first input of the first call fixes the stream dtype
+                dt = DT_F32 if arrays[0].dtype == np.float32 else DT_F64
         frames = arrays[0].shape[0]
         if any(a.shape[0] != frames for a in arrays):
             raise ValueError(f"Graph: expected input chunks of equal length, got {[a.shape[0] for a in arrays]}")
