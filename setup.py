@@ -17,7 +17,9 @@ STREAMDSP_NATIVE=1        compile for this machine (-march=native).  Never
                           use it for a wheel you hand to somebody else.
 STREAMDSP_DEBUG_CYTHON=1  bounds checks on and assertions kept: CI runs the
                           suite once like this to catch kernels that trust
-                          bad shapes.
+                          bad shapes.  Also defines SD_DEBUG, which makes
+                          every caller of a block's `_run`/`_flush` check the
+                          frame count it returns against the contract.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +52,7 @@ if NATIVE:
     macros.append(("SD_NATIVE_BUILD", "1"))
 if DEBUG:
     compile_args = [a for a in compile_args if a != "-O3"] + ["-O1", "-g"]
+    macros.append(("SD_DEBUG", "1"))
 else:
     macros.append(("CYTHON_WITHOUT_ASSERTIONS", None))
 

@@ -59,6 +59,21 @@ def test_multi_input_multi_output_graph():
         sd.Graph.process(g, a)
 
 
+def test_process_all_names_the_bad_input_and_changes_nothing():
+    # Graph.process_all validates like Combiner.process (Block._accept): the
+    # error says which input, and a rejected first call fixes no dtype.
+    g = sd.Graph()
+    left, right = g.input("left"), g.input("right")
+    g.output(g.add(sd.Add(), left, right))
+    a = np.arange(4.0)
+    with pytest.raises(TypeError, match=r"^Graph: input 1: complex samples are not supported"):
+        g.process_all(a, a + 1j)
+    assert not g.prepared
+    (y,) = g.process_all(a.astype(np.float32), a)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, 2 * a)
+
+
 def test_graph_flush_pushes_held_back_frames_through_later_nodes():
     taps = np.random.default_rng(3).standard_normal(40)
     g = sd.Graph()

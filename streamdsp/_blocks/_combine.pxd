@@ -27,7 +27,6 @@ cdef class Combiner(Block):
     cdef int _setup_multi(self, list channels) except -1
     cdef void _free_multi(self) noexcept
     cdef void _undo_setup(self, Py_ssize_t nin) noexcept
-    cdef object _input_chunk(self, Py_ssize_t i, object x, int dt)
     cdef Py_ssize_t _out_frames_multi(self, const Py_ssize_t* counts) noexcept nogil
     cdef Py_ssize_t _run_multi(self, const void** xs, const Py_ssize_t* counts, void* y) noexcept nogil
     # the arithmetic, on `frames` aligned frames of every input

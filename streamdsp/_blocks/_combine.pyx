@@ -6,7 +6,9 @@ from libc.string cimport memcpy, memmove
 cimport numpy as cnp
 import numpy as np
 
-from streamdsp._core._block cimport Block, DT_F32, DT_F64, DT_NONE, sd_fpu_enter, sd_fpu_leave
+from streamdsp._core._block cimport (Block, DT_F32, DT_F64, DT_NONE, SD_DEBUG, sd_fpu_enter,
+                                     sd_fpu_leave)
+from streamdsp._core._block import _frames_error
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import coefficients, whole_number
 from streamdsp._errors import ChannelMismatchError
@@ -213,21 +215,6 @@ cdef class Combiner(Block):
         for i in range(self._nin):
             self._ncarry[i] = 0
 
-    cdef object _input_chunk(self, Py_ssize_t i, object x, int dt):
-        """Input i as a C-contiguous array of dtype `dt` (its own rule if DT_NONE), or raise."""
-        cdef str name = type(self).__name__
-        try:
-            a = self._as_chunk(x)
-        except (TypeError, ValueError) as e:
-            # Block's message, told which input it is about
-            msg = str(e)
-            if msg.startswith(name + ": "):
-                msg = msg[len(name) + 2:]
-            raise type(e)(f"{name}: input {i}: {msg}") from None
-        if dt == DT_NONE:
-            return a
-        return np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64)
-
     def process(self, *inputs, out=None):
         """Combine one chunk of every input.
 
@@ -260,9 +247,8 @@ cdef class Combiner(Block):
         cdef int dt = self._dtype
         cdef bint fresh = not self._ready
         cdef cnp.ndarray a
-        cdef const char* yp
-        cdef const char* xp
-        cdef Py_ssize_t xbytes, ybytes
+        cdef void* yp
+        cdef Py_ssize_t got
         cdef unsigned int fpu
         # one thread at a time, as Block.process
         self._enter()
@@ -273,22 +259,13 @@ cdef class Combiner(Block):
                 raise ValueError(f"{name}: expected {self._nin} input chunks, got {nin}")
             arrays = []
             for i in range(nin):
-                a = self._input_chunk(i, inputs[i], dt)
+                a = self._accept(inputs[i], i, dt)
                 if dt == DT_NONE:
                     # the first input of the first call fixes the stream dtype
                     dt = DT_F32 if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32 else DT_F64
                 arrays.append(a)
-            chs = [1 if a.ndim == 1 else a.shape[1] for a in arrays]
+            chs = [self._check_channels(arrays[i], i, 0 if fresh else self._chs[i]) for i in range(nin)]
             counts = [a.shape[0] for a in arrays]
-            for i in range(nin):
-                if chs[i] < 1:
-                    raise ValueError(f"{name}: input {i}: expected at least 1 channel, "
-                                     f"got shape {arrays[i].shape}")
-                if not fresh and chs[i] != self._chs[i]:
-                    raise ChannelMismatchError(
-                        f"{name}: input {i} has {chs[i]} channel{'s' if chs[i] != 1 else ''} but "
-                        f"this stream has {self._chs[i]} there (fixed by the first chunk); "
-                        f"got shape {arrays[i].shape}")
             held = [0 if fresh else self._ncarry[i] for i in range(nin)]
             n = min(c + h for c, h in zip(counts, held))
             for i in range(nin):
@@ -309,29 +286,24 @@ cdef class Combiner(Block):
                     raise
                 self._ready = True
             try:
-                y = self._new_output(n, one_d) if out is None else self._check_out(out, n, one_d)
+                y = self._output(out, n, one_d)
             except BaseException:
                 if fresh:
                     self._undo_setup(old_nin)
                 raise
-            yp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>y)
-            ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
             for i in range(nin):
-                a = arrays[i]
                 if out is not None:
-                    # kernels assume inputs and output do not overlap
-                    xp = <const char*>cnp.PyArray_DATA(a)
-                    xbytes = cnp.PyArray_NBYTES(a)
-                    if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
-                        a = a.copy()
-                        arrays[i] = a
-                self._xs[i] = cnp.PyArray_DATA(a)
+                    arrays[i] = self._apart(arrays[i], y)
+                self._xs[i] = cnp.PyArray_DATA(<cnp.ndarray>arrays[i])
                 self._cnts[i] = counts[i]
             self._layout_1d = one_d
+            yp = cnp.PyArray_DATA(<cnp.ndarray>y)
             with nogil:
                 fpu = sd_fpu_enter()
-                self._run_multi(self._xs, self._cnts, <void*>yp)
+                got = self._run_multi(self._xs, self._cnts, yp)
                 sd_fpu_leave(fpu)
+            if SD_DEBUG and got != n:
+                raise _frames_error(self, "_run_multi", got, n)
             return y
         finally:
             self._leave()

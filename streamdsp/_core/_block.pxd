@@ -63,6 +63,17 @@ cdef extern from "sd_fpu.h" nogil:
     void sd_fpu_leave(unsigned int old)
     void sd_fpu_set_thread()
 
+# SD_DEBUG (setup.py defines it for STREAMDSP_DEBUG_CYTHON=1 builds): callers
+# of _run/_flush check the frames they return against _out_frames(n) /
+# _flush_frames().  0 otherwise, so `if SD_DEBUG:` compiles to nothing.
+cdef extern from *:
+    """
+    #ifndef SD_DEBUG
+    #define SD_DEBUG 0
+    #endif
+    """
+    const bint SD_DEBUG
+
 cdef enum:
     DT_NONE = 0
     DT_F32 = 1
@@ -96,7 +107,14 @@ cdef class Block:
     # --- machinery shared by every block (not to be overridden) --------
     cdef int _prepare(self, Py_ssize_t channels, int dtype) except -1
     cdef void _unprepare(self) noexcept
-    cdef object _as_chunk(self, object x)
+    # The call template every process() follows, for one input (index -1)
+    # or many (Combiner, Graph.process_all): _accept each chunk,
+    # _check_channels against the stream, _prepare on the first call,
+    # _output, then _apart each input from it before the nogil kernel call.
+    cdef object _accept(self, object x, Py_ssize_t index, int dt)
+    cdef Py_ssize_t _check_channels(self, object a, Py_ssize_t index, Py_ssize_t want) except -1
+    cdef object _output(self, object out, Py_ssize_t frames, bint one_d)
+    cdef object _apart(self, object a, object y)
     cdef object _new_output(self, Py_ssize_t frames, bint one_d)
     cdef object _check_out(self, object out, Py_ssize_t frames, bint one_d)
     cdef int _enter(self) except -1
@@ -106,3 +124,4 @@ cdef class Block:
 
 
 cdef int check_python_errors() except -1
+cdef void bad_frames(Block b, const char* hook, Py_ssize_t got, Py_ssize_t want) noexcept with gil

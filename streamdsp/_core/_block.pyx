@@ -12,6 +12,10 @@ from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 cnp.import_array()
 
+# Whether this build checks the frame counts of every _run/_flush call
+# (setup.py's STREAMDSP_DEBUG_CYTHON=1); read by the tests.
+_DEBUG_CHECKS = bool(SD_DEBUG)
+
 # dtype kinds numpy reports that we compute with (float, signed, unsigned, bool)
 _REAL_KINDS = frozenset("fiub")
 
@@ -97,6 +101,18 @@ cdef int check_python_errors() except -1:
     return 0
 
 
+def _frames_error(b, hook, got, want):
+    """The AssertionError of a debug build for a hook that broke the frame-count contract."""
+    return AssertionError(
+        f"{type(b).__name__}: {hook} returned {got} frames, but the block contract "
+        f"(_block.pxd) says {want}; a kernel that writes more than it promised corrupts memory")
+
+
+cdef void bad_frames(Block b, const char* hook, Py_ssize_t got, Py_ssize_t want) noexcept with gil:
+    """Keep the debug-build error for a container's nogil loop; its process() raises it."""
+    _keep_error(_frames_error(b, hook.decode(), got, want))
+
+
 cdef Py_ssize_t _call_process(Block b, const void* x, void* y, Py_ssize_t frames) noexcept with gil:
     """Run a Python-level block on raw buffers (see Block._run_py)."""
     cdef Py_ssize_t n = b._out_frames(frames)
@@ -137,7 +153,7 @@ cdef object _check_first_out(Block b, object out, Py_ssize_t frames, bint one_d)
     Apart from process() so that its steady path sets up no exception handler.
     """
     try:
-        return b._check_out(out, frames, one_d)
+        return b._output(out, frames, one_d)
     except BaseException:
         b._unprepare()
         raise
@@ -383,10 +399,13 @@ cdef class Block:
             self._leave()
 
     # ------------------------------------------------------------------
-    cdef object _as_chunk(self, object x):
-        """Return x as a C-contiguous array of the stream dtype, or raise."""
-        cdef str name = type(self).__name__
-        cdef int dt = self._dtype
+    cdef object _accept(self, object x, Py_ssize_t index, int dt):
+        """Input ``index`` (-1: the only one) as a C-contiguous array of dtype ``dt``, or raise.
+
+        ``dt`` DT_NONE: float32 stays float32, every other real dtype
+        becomes float64.  Errors name the block, and the input if ``index >= 0``.
+        """
+        cdef str name = type(self).__name__ if index < 0 else f"{type(self).__name__}: input {index}"
         cdef cnp.ndarray a
         if isinstance(x, (str, bytes)):
             raise TypeError(f"{name}: expected a numeric array of samples, got {type(x).__name__} {x!r:.40}")
@@ -407,6 +426,38 @@ cdef class Block:
         if dt == DT_NONE:
             dt = DT_F32 if a.dtype == np.float32 else DT_F64
         return np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64)
+
+    cdef Py_ssize_t _check_channels(self, object a, Py_ssize_t index, Py_ssize_t want) except -1:
+        """Channels of accepted chunk ``a``; raise if none, or not ``want`` (0: not fixed yet)."""
+        cdef str name = type(self).__name__
+        cdef str what = "chunk" if index < 0 else f"input {index}"
+        cdef Py_ssize_t ch = 1 if cnp.PyArray_NDIM(<cnp.ndarray>a) == 1 else cnp.PyArray_DIM(<cnp.ndarray>a, 1)
+        if ch < 1:
+            raise ValueError(f"{name}{'' if index < 0 else ': ' + what}: expected at least 1 channel, "
+                             f"got shape {a.shape}")
+        if want and ch != want:
+            raise ChannelMismatchError(
+                f"{name}: {what} has {ch} channel{'s' if ch != 1 else ''} "
+                f"but this stream has {want}{'' if index < 0 else ' there'} (fixed by "
+                f"{'its coefficients' if self._coeff_ch and index < 0 else 'the first chunk'}); "
+                f"got shape {a.shape}")
+        return ch
+
+    cdef object _output(self, object out, Py_ssize_t frames, bint one_d):
+        """A new output array, or ``out`` checked to be exactly that."""
+        if out is None:
+            return self._new_output(frames, one_d)
+        return self._check_out(out, frames, one_d)
+
+    cdef object _apart(self, object a, object y):
+        """``a``, or a copy of it if it overlaps ``y``: kernels assume x and y do not overlap."""
+        cdef const char* xp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>a)
+        cdef const char* yp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>y)
+        cdef Py_ssize_t xbytes = cnp.PyArray_NBYTES(<cnp.ndarray>a)
+        cdef Py_ssize_t ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
+        if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
+            return a.copy()
+        return a
 
     cdef object _new_output(self, Py_ssize_t frames, bint one_d):
         cdef cnp.npy_intp dims[2]
@@ -471,11 +522,10 @@ cdef class Block:
         """
         cdef cnp.ndarray a
         cdef int dt = self._dtype
-        cdef Py_ssize_t frames, ch, nout
+        cdef Py_ssize_t frames, ch, nout, n
         cdef bint one_d, fresh = False
         cdef const char* xp
         cdef char* yp
-        cdef Py_ssize_t xbytes, ybytes
         cdef unsigned int fpu
         if self._pylevel and _compiled_base(type(self)) is Block:
             # super().process() from a Python block: there is no kernel below it
@@ -492,45 +542,37 @@ cdef class Block:
                     and 1 <= cnp.PyArray_NDIM(<cnp.ndarray>x) <= 2):
                 a = <cnp.ndarray>x
             else:
-                a = self._as_chunk(x)
+                a = self._accept(x, -1, dt)
                 if dt == DT_NONE:
                     dt = DT_F32 if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32 else DT_F64
             one_d = cnp.PyArray_NDIM(a) == 1
             frames = cnp.PyArray_DIM(a, 0)
-            ch = 1 if one_d else cnp.PyArray_DIM(a, 1)
             if self._ready:
+                # inline for the fast path; _check_channels words the error
+                ch = 1 if one_d else cnp.PyArray_DIM(a, 1)
                 if ch != self._in_ch:
-                    raise ChannelMismatchError(
-                        f"{type(self).__name__}: chunk has {ch} channel{'s' if ch != 1 else ''} "
-                        f"but this stream has {self._in_ch} (fixed by "
-                        f"{'its coefficients' if self._coeff_ch else 'the first chunk'}); "
-                        f"got shape {(<object>a).shape}")
+                    self._check_channels(a, -1, self._in_ch)
             else:
-                if ch == 0:
-                    raise ValueError(f"{type(self).__name__}: expected at least 1 channel, got shape {(<object>a).shape}")
-                self._prepare(ch, dt)
+                self._prepare(self._check_channels(a, -1, 0), dt)
                 fresh = True
             nout = self._out_frames(frames)
-            if out is None:
-                y = self._new_output(nout, one_d)
+            if fresh:
+                y = _check_first_out(self, out, nout, one_d)
             else:
-                y = _check_first_out(self, out, nout, one_d) if fresh else self._check_out(out, nout, one_d)
-                # Kernels assume x and y do not overlap (out=x is a natural call).
-                xp = <const char*>cnp.PyArray_DATA(a)
-                yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
-                xbytes = cnp.PyArray_NBYTES(a)
-                ybytes = cnp.PyArray_NBYTES(<cnp.ndarray>y)
-                if xbytes and ybytes and xp < yp + ybytes and yp < xp + xbytes:
-                    a = a.copy()
+                y = self._output(out, nout, one_d)
+            if out is not None:
+                a = self._apart(a, y)
             self._layout_1d = one_d
             xp = <const char*>cnp.PyArray_DATA(a)
             yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
             with nogil:
                 fpu = sd_fpu_enter()
-                self._run(xp, yp, frames)
+                n = self._run(xp, yp, frames)
                 sd_fpu_leave(fpu)
             if _n_pending:
                 check_python_errors()
+            if SD_DEBUG and n != nout:
+                raise _frames_error(self, "_run", n, nout)
             return y
         finally:
             sd_leave(&self._in_use)
@@ -544,7 +586,7 @@ cdef class Block:
             ``latency`` frames for rate-preserving blocks (none before the
             first chunk), in the layout of the last chunk.
         """
-        cdef Py_ssize_t n
+        cdef Py_ssize_t n, got
         cdef char* yp
         cdef unsigned int fpu
         if not self._ready:
@@ -556,10 +598,12 @@ cdef class Block:
             yp = <char*>cnp.PyArray_DATA(<cnp.ndarray>y)
             with nogil:
                 fpu = sd_fpu_enter()
-                self._flush(yp)
+                got = self._flush(yp)
                 self._reset()
                 sd_fpu_leave(fpu)
             check_python_errors()
+            if SD_DEBUG and got != n:
+                raise _frames_error(self, "_flush", got, n)
             return y
         finally:
             self._leave()

@@ -8,8 +8,8 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 cimport numpy as cnp
 import numpy as np
 
-from streamdsp._core._block cimport (Block, DT_F32, DT_F64, DT_NONE, check_python_errors,
-                                     sd_fpu_enter, sd_fpu_leave)
+from streamdsp._core._block cimport (Block, DT_F32, DT_F64, DT_NONE, SD_DEBUG, bad_frames,
+                                     check_python_errors, sd_fpu_enter, sd_fpu_leave)
 from streamdsp._core._block import _channel_count, _stream_dtype, reset_all
 from streamdsp._blocks._combine cimport Combiner
 from streamdsp._core._memory cimport alloc_frames, aligned_free
@@ -256,7 +256,7 @@ cdef class GraphExecutor(Block):
     cdef void _run_graph(self, const void** inputs, Py_ssize_t frames,
                          void** outputs, Py_ssize_t* written) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8
-        cdef Py_ssize_t done = 0, L, k, i, s, m, off, o, n
+        cdef Py_ssize_t done = 0, L, k, i, s, m, off, o, n, want = 0
         cdef int64_t t0 = 0
         for i in range(self._nout_graph):
             written[i] = 0
@@ -275,6 +275,11 @@ cdef class GraphExecutor(Block):
                     else:
                         self._sp[off + i] = self._buf[s]
                         self._sc[off + i] = self._nfr[s]
+                if SD_DEBUG:
+                    if self._multi[k]:
+                        want = (<Combiner>self._blk[k])._out_frames_multi(self._sc + off)
+                    else:
+                        want = (<Block>self._blk[k])._out_frames(self._sc[off])
                 if self._profile:
                     t0 = _now_ns()
                 if self._multi[k]:
@@ -283,6 +288,9 @@ cdef class GraphExecutor(Block):
                     n = (<Block>self._blk[k])._run_py(self._sp[off], self._buf[k], self._sc[off])
                 else:
                     n = (<Block>self._blk[k])._run(self._sp[off], self._buf[k], self._sc[off])
+                if SD_DEBUG and n != want:
+                    bad_frames(<Block>self._blk[k], "_run", n, want)
+                    n = want
                 self._nfr[k] = n
                 if self._profile:
                     self._ns[k] += _now_ns() - t0
@@ -376,9 +384,13 @@ cdef class GraphExecutor(Block):
             raise ValueError(f"Graph: expected {len(self._inputs)} input chunks, got {len(inputs)}")
         if len(self._inputs) > 64 or len(self._outputs) > 64:
             raise ValueError("Graph: process_all handles at most 64 inputs and outputs")
-        arrays = [self._as_chunk(x) for x in inputs]
-        dt = self._dtype if self._ready else (DT_F32 if arrays[0].dtype == np.float32 else DT_F64)
-        arrays = [np.ascontiguousarray(a, dtype=np.float32 if dt == DT_F32 else np.float64) for a in arrays]
+        dt = self._dtype
+        arrays = []
+        for i in range(len(inputs)):
+            arrays.append(self._accept(inputs[i], i, dt))
+            if dt == DT_NONE:
+                # the first input of the first call fixes the stream dtype
+                dt = DT_F32 if arrays[0].dtype == np.float32 else DT_F64
         frames = arrays[0].shape[0]
         if any(a.shape[0] != frames for a in arrays):
             raise ValueError(f"Graph: expected input chunks of equal length, got {[a.shape[0] for a in arrays]}")

@@ -5,7 +5,7 @@ from libc.string cimport memcpy
 
 import numpy as np
 
-from streamdsp._core._block cimport Block
+from streamdsp._core._block cimport Block, SD_DEBUG, bad_frames
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 from streamdsp._graph._flush import flush_chain
@@ -199,7 +199,7 @@ cdef class Pipeline(Block):
 
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8
-        cdef Py_ssize_t done = 0, written = 0, L, n, i
+        cdef Py_ssize_t done = 0, written = 0, L, n, i, want = 0
         cdef const char* cur
         cdef char* dst
         if self._n == 0:
@@ -218,10 +218,15 @@ cdef class Pipeline(Block):
                     dst = <char*>self._buf1
                 else:
                     dst = <char*>self._buf0
+                if SD_DEBUG:
+                    want = (<Block>self._ptrs[i])._out_frames(n)
                 if (<Block>self._ptrs[i])._pylevel:
                     n = (<Block>self._ptrs[i])._run_py(cur, dst, n)
                 else:
                     n = (<Block>self._ptrs[i])._run(cur, dst, n)
+                if SD_DEBUG and n != want:
+                    bad_frames(<Block>self._ptrs[i], "_run", n, want)
+                    n = want
                 cur = dst
             written += n
             done += L
