@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from streamdsp._core._block import Block
+from streamdsp._core._block import Block, _python_level
 from streamdsp._core._endpoints import Sink, Source
 from streamdsp._errors import (
     ChannelMismatchError,
@@ -40,19 +40,6 @@ def _sounddevice(who):
 # ---------------------------------------------------------------------------
 # what runs where
 
-_HEAPTYPE = 1 << 9      # Py_TPFLAGS_HEAPTYPE: a class written in Python
-
-
-def _python_level(block):
-    """Whether ``block`` processes in Python (a Python subclass overriding ``process``)."""
-    for cls in type(block).__mro__:
-        if cls is Block:
-            break
-        if cls.__flags__ & _HEAPTYPE and any(k in vars(cls) for k in ("process", "flush")):
-            return True
-    return False
-
-
 def _children(block):
     from streamdsp._graph._graph import Graph
     from streamdsp._graph._pipeline import Pipeline
@@ -72,7 +59,7 @@ def python_blocks(graph):
     """
     if not isinstance(graph, Block):
         return [graph]
-    if _python_level(graph):
+    if _python_level(type(graph)):
         return [graph]
     found = []
     for b in _children(graph):
@@ -92,25 +79,13 @@ def _decimation(graph):
     return d
 
 
-def _python_runner(graph, who):
-    """A function x -> y that runs ``graph`` with its Python blocks (the GIL fallback)."""
-    from streamdsp._graph._pipeline import Pipeline
+def _python_runner(graph):
+    """A function x -> y that runs ``graph`` with its Python blocks (the GIL fallback).
 
-    if not isinstance(graph, Block):
-        return graph
-    if _python_level(graph) or not python_blocks(graph):
-        return graph.process
-    if isinstance(graph, Pipeline):
-        runners = [_python_runner(b, who) for b in graph.blocks]
-
-        def run(x):
-            for r in runners:
-                x = r(x)
-            return x
-        return run
-    names = ", ".join(type(b).__name__ for b in python_blocks(graph))
-    raise TypeError(f"{who}: a Graph holding Python-level blocks ({names}) cannot run live yet; "
-                    f"chain them with >> (a Pipeline) or use compiled blocks")
+    Pipeline and Graph call their Python-level blocks themselves (with the
+    GIL), so the graph's own ``process`` is the runner.
+    """
+    return graph.process if isinstance(graph, Block) else graph
 
 
 # ---------------------------------------------------------------------------
@@ -466,7 +441,7 @@ class AudioStream(_Live):
                                  f"use AudioInput for acquisition")
             g_out = graph.out_channels
         else:
-            runner = _python_runner(graph, who)
+            runner = _python_runner(graph)
         guess = g_out or ch_in
         ch_out = _channels(who, "output", want_out, guess if guess > 1 else None,
                            oinfo["max_output_channels"])
@@ -579,7 +554,7 @@ class AudioStream(_Live):
         frames = int(round(crossfade * self._samplerate))
         ch_in, ch_out = self._device_channels
         if not self._gil_free:
-            runner = _python_runner(graph, who)
+            runner = _python_runner(graph)
             self._py_state["pending"] = (runner, graph, frames)
             self._graph = graph
             return

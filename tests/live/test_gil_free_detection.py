@@ -40,3 +40,13 @@ def test_python_blocks_are_found_wherever_they_are():
     assert [type(b) for b in python_blocks(par)] == [PyGain]
     fn = lambda a: a  # noqa: E731
     assert python_blocks(fn) == [fn]
+
+
+def test_graph_with_python_blocks_gets_a_gil_runner_not_a_refusal():
+    # The GIL fallback used to refuse a Graph holding Python blocks ("cannot
+    # run live yet"); graphs run them themselves now, so the runner is theirs.
+    from streamdsp._io._audio import _python_runner
+
+    par = sd.Parallel(sd.Gain(1.0), PyGain())
+    x = np.arange(8, dtype=np.float32)
+    np.testing.assert_array_equal(_python_runner(par)(x), 3 * x)
