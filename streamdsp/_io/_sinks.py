@@ -252,12 +252,12 @@ class FileSink(Sink):
                 self.flush()
 
     def _note_level(self, chunk):
-        a = np.abs(chunk)
-        peak = float(a.max())
+        # max and min rather than abs(): no copy of every chunk just to measure it
+        peak = float(max(chunk.max(), -chunk.min()))
         if peak > self.peak:
             self.peak = peak
         if peak > 1.0 and self._counts_clips:
-            self.clipped += int(np.count_nonzero(a > 1.0))
+            self.clipped += int(np.count_nonzero(chunk > 1.0) + np.count_nonzero(chunk < -1.0))
 
     def _failed(self, e, doing):
         folder = os.path.dirname(os.path.abspath(self.path))
