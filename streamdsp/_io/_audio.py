@@ -10,7 +10,8 @@ import time
 
 import numpy as np
 
-from streamdsp._core._block import Block, _python_level
+from streamdsp._core._block import Block
+from streamdsp._core._block import _python_level  # type: ignore[attr-defined]  # private, not in the stub
 from streamdsp._core._endpoints import Sink, Source
 from streamdsp._errors import (
     ChannelMismatchError,
