@@ -191,7 +191,7 @@ cdef class DelayEstimator(Block):
         self._phat = method == "gcc-phat"
         self.nfft = fft_points("DelayEstimator", "window + max_lag", w + L)
         self._in_ch = 2
-        self._decim = h
+        self._down = h
         self._latency = 0
 
     def __dealloc__(self):

@@ -7,7 +7,7 @@ still to come before the next output frame is complete.  With it
     0 if n < cnt else (n - cnt) // stride + 1
 
 and after n frames ``cnt`` becomes ``cnt - n`` (no output) or
-``stride - (n - cnt) % stride``.  ``_decim`` is the stride: on average one
+``stride - (n - cnt) % stride``.  ``_down`` is the stride: on average one
 output frame per ``stride`` input frames.
 """
 
@@ -119,7 +119,7 @@ cdef class Downsample(Block):
         if self._phase >= self._stride:
             raise ValueError(
                 f"Downsample: expected 0 <= phase < stride ({self._stride}), got phase={self._phase}")
-        self._decim = self._stride
+        self._down = self._stride
         self._cnt = self._phase + 1
 
     cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
@@ -246,7 +246,7 @@ cdef class MaxPool(Block):
         else:
             self._stride = frame_count("MaxPool", "stride", stride, minimum=1)
         self._slide = self._stride < self._size
-        self._decim = self._stride
+        self._down = self._stride
         self._cnt = self._size
 
     def __dealloc__(self):
@@ -437,7 +437,7 @@ cdef class Decimate(Block):
         self.taps = h
         self._ntaps = h.shape[0]
         self._q = (self._ntaps + self._factor - 1) // self._factor
-        self._decim = self._factor
+        self._down = self._factor
         self._cnt = self._phase + 1
 
     def __dealloc__(self):

@@ -25,10 +25,15 @@
 #                      y never overlap.  Any n >= 0 must work with the memory
 #                      made in _setup: blocks loop internally over whatever
 #                      working size they chose.  Returns the frames written.
-#                      Rate-reducing blocks set `_decim` and make
+#                      Rate-changing blocks set `_up`/`_down` (output rate =
+#                      up/down x input rate, reduced fraction) and make
 #                      `_out_frames(n)` exact for their current state (how
-#                      many outputs the next n inputs complete); they never
-#                      emit more frames than they take.
+#                      many outputs the next n inputs complete).  The default
+#                      is the rule of a block whose stream has emitted
+#                      floor(N * up / down) frames after N input frames.
+#                      `_max_out(n)` bounds `_out_frames(n)` over every state
+#                      (default ceil(n * up / down)); containers size their
+#                      buffers from it before streaming.
 # 4. _flush(y)         end of stream: write `_flush_frames()` frames (the
 #                      output still held back) into y.  The default feeds
 #                      `latency` frames of zeros through _run, which is right
@@ -89,8 +94,10 @@ cdef class Block:
     cdef bint _coeff_ch         # channel count was implied by coefficients
     cdef bint _layout_1d        # last chunk came as 1-D; flush() answers alike
     cdef Py_ssize_t _latency    # frames of lag (in output frames); set in __init__
-    cdef Py_ssize_t _decim      # input frames per output frame: 1, or the stride of a
-                                # rate-reducing block (Downsample, MaxPool, Decimate)
+    cdef Py_ssize_t _up         # output rate = _up / _down x input rate (reduced; 1/1
+    cdef Py_ssize_t _down       # for rate-preserving blocks, 1/stride for Downsample)
+    cdef Py_ssize_t _rate_acc   # (input frames so far x _up) mod _down, for the default
+                                # _out_frames of a rate-changing block (Python-level ones)
     cdef void* _zeros           # latency-sized zero input for the default _flush
     cdef Py_ssize_t _zeros_frames
     cdef long _in_use           # atomic: a thread is inside a Python entry point
@@ -99,6 +106,7 @@ cdef class Block:
     # --- hooks for subclasses -------------------------------------------
     cdef int _setup(self, Py_ssize_t channels) except -1
     cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil
+    cdef Py_ssize_t _max_out(self, Py_ssize_t frames) noexcept nogil
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
     cdef Py_ssize_t _flush_frames(self) noexcept nogil
     cdef Py_ssize_t _flush(self, void* y) noexcept nogil

@@ -40,6 +40,14 @@ class Block:
     frames with as many channels (subclass a compiled block and call
     ``super().process`` to change them).
 
+    **Rates.**  A block's output rate is ``up / down`` times its input
+    rate (1/1 unless it resamples; ``Downsample(4)`` is 1/4).  A block with
+    a rate emits ``floor(N * up / down)`` frames in all after ``N`` input
+    frames; containers rely on that to size their buffers
+    (:meth:`max_out_frames`) and to know each call's output in advance.  A
+    Python-level block that changes the rate says so with
+    ``super().__init__(up=3, down=2)`` and follows that rule.
+
     Don't do this!  ``b = FIR(h); left = b >> x; right = b >> y`` shares
     one history between two streams; make two blocks.
 
@@ -57,7 +65,7 @@ class Block:
     >>> chain.gil_free
     False
     """
-    def __init__(self) -> None: ...
+    def __init__(self, *, up=1, down=1) -> None: ...
     def __repr__(self) -> str: ...
     def __rshift__(self, other: Any) -> Any: ...
     def __rrshift__(self, other: Any) -> Any: ...
@@ -126,6 +134,27 @@ class Block:
         """
     def reset(self) -> None:
         """Forget the signal history.  Channel count and dtype stay."""
+    def max_out_frames(self, frames: int):
+        """The most frames one call with ``frames`` input frames can emit, in any state.
+
+        Containers size their buffers from it: ``ceil(frames * up / down)``
+        for a block that follows the rate rule (see ``up``/``down``).
+
+        Parameters
+        ----------
+        frames : int
+            Input frames of one call, ``0 <= frames < 2**53``.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import streamdsp as sd
+        >>> sd.Downsample(4).max_out_frames(10), sd.Gain(1.0).max_out_frames(10)
+        (3, 10)
+        """
     @property
     def gil_free(self) -> bool:
         """Whether the block runs without the interpreter (False for Python-level blocks)."""
@@ -136,8 +165,17 @@ class Block:
     def tail_frames(self) -> int:
         """Output frames that follow the last input (after ``latency``): 0 here."""
     @property
+    def up(self) -> Any:
+        """Output frames per ``down`` input frames (the rate is ``up / down``)."""
+    @property
+    def down(self) -> Any:
+        """Input frames per ``up`` output frames (the rate is ``up / down``)."""
+    @property
+    def rate(self) -> Any:
+        """Output rate over input rate, as a :class:`fractions.Fraction` (1 unless the block resamples)."""
+    @property
     def decimation(self) -> int:
-        """Input frames per output frame: 1 unless the block lowers the rate."""
+        """Input frames per output frame, ``down / up``: an int when whole, else a Fraction."""
     @property
     def channels(self) -> int | None:
         """Input channel count once known, else ``None``."""

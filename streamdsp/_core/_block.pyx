@@ -2,12 +2,15 @@
 
 cimport numpy as cnp
 from libc.string cimport memcpy, memset
+import math
 import operator
 import threading
+from fractions import Fraction
 
 import numpy as np
 
 from streamdsp._core._memory cimport alloc_frames, aligned_free
+from streamdsp._core._validate import whole_number
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 cnp.import_array()
@@ -15,6 +18,9 @@ cnp.import_array()
 # Whether this build checks the frame counts of every _run/_flush call
 # (setup.py's STREAMDSP_DEBUG_CYTHON=1); read by the tests.
 _DEBUG_CHECKS = bool(SD_DEBUG)
+
+# largest up or down of a block's rate: bounds the products in _out_frames
+_MAX_RATE_TERM = 2 ** 20
 
 # dtype kinds numpy reports that we compute with (float, signed, unsigned, bool)
 _REAL_KINDS = frozenset("fiub")
@@ -184,7 +190,7 @@ cdef inline int _typenum(int dt) noexcept:
 
 
 cdef class Block:
-    """Block()
+    """Block(*, up=1, down=1)
 --
 
     Base class of every streamdsp block.
@@ -219,6 +225,14 @@ cdef class Block:
     frames with as many channels (subclass a compiled block and call
     ``super().process`` to change them).
 
+    **Rates.**  A block's output rate is ``up / down`` times its input
+    rate (1/1 unless it resamples; ``Downsample(4)`` is 1/4).  A block with
+    a rate emits ``floor(N * up / down)`` frames in all after ``N`` input
+    frames; containers rely on that to size their buffers
+    (:meth:`max_out_frames`) and to know each call's output in advance.  A
+    Python-level block that changes the rate says so with
+    ``super().__init__(up=3, down=2)`` and follows that rule.
+
     Don't do this!  ``b = FIR(h); left = b >> x; right = b >> y`` shares
     one history between two streams; make two blocks.
 
@@ -245,14 +259,34 @@ cdef class Block:
         self._ready = False
         self._layout_1d = False
         self._latency = 0
-        self._decim = 1
+        self._up = 1
+        self._down = 1
+        self._rate_acc = 0
         self._zeros = NULL
         self._zeros_frames = 0
         self._in_use = 0
         self._pylevel = _python_level(type(self))
 
+    def __init__(self, *, up=1, down=1):
+        self._set_rate(up, down)
+
     def __dealloc__(self):
         aligned_free(self._zeros)
+
+    def _set_rate(self, up, down):
+        # output rate = up/down x input rate, kept as a reduced fraction
+        name = type(self).__name__
+        up = whole_number(name, "up", up, minimum=1)
+        down = whole_number(name, "down", down, minimum=1)
+        if up > _MAX_RATE_TERM or down > _MAX_RATE_TERM:
+            raise ValueError(f"{name}: expected up and down of at most {_MAX_RATE_TERM}, "
+                             f"got up={up}, down={down}")
+        if self._ready:
+            raise StreamStateError(f"{name}: the rate is fixed once streaming")
+        g = math.gcd(up, down)
+        self._up = up // g
+        self._down = down // g
+        self._rate_acc = 0
 
     # ------------------------------------------------------------------
     # one thread at a time; Python-level blocks inside containers
@@ -267,14 +301,23 @@ cdef class Block:
 
     cdef Py_ssize_t _run_py(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         """_run for a Python-level block: take the GIL and call its process()."""
-        return _call_process(self, x, y, frames)
+        cdef Py_ssize_t n = _call_process(self, x, y, frames)
+        if self._up != self._down:
+            # the default _out_frames counts this block's input for it
+            self._rate_acc = (self._rate_acc + (frames % self._down) * self._up) % self._down
+        return n
 
     cdef void _reset_any(self) noexcept nogil:
         """_reset, or the Python reset() of a Python-level block."""
+        self._rate_acc = 0
         if self._pylevel:
             _call_reset(self)
         else:
             self._reset()
+
+    def _restart_rate(self):
+        # a Python-level block's own flush()/reset() ended its stream
+        self._rate_acc = 0
 
     # ------------------------------------------------------------------
     # hooks: defaults suit a memoryless, rate-preserving block
@@ -283,7 +326,19 @@ cdef class Block:
         return 0
 
     cdef Py_ssize_t _out_frames(self, Py_ssize_t frames) noexcept nogil:
-        return frames
+        if self._up == self._down:
+            return frames
+        # floor((N + frames) * up / down) - floor(N * up / down), N the input so far;
+        # frames is split so that nothing overflows for any frames < 2**62
+        return ((frames // self._down) * self._up
+                + (self._rate_acc + (frames % self._down) * self._up) // self._down)
+
+    cdef Py_ssize_t _max_out(self, Py_ssize_t frames) noexcept nogil:
+        if self._up == self._down:
+            return frames
+        # ceil(frames * up / down) bounds every state's _out_frames(frames)
+        return ((frames // self._down) * self._up
+                + ((frames % self._down) * self._up + self._down - 1) // self._down)
 
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         return 0
@@ -315,6 +370,7 @@ cdef class Block:
         cdef Py_ssize_t zf
         if self._ready:
             return 0
+        self._rate_acc = 0
         if not self._pylevel and _compiled_base(type(self)) is Block:
             raise TypeError(
                 f"{type(self).__name__}: the Block base class has no processing of its own; "
@@ -601,6 +657,7 @@ cdef class Block:
                 got = self._flush(yp)
                 self._reset()
                 sd_fpu_leave(fpu)
+            self._rate_acc = 0
             check_python_errors()
             if SD_DEBUG and got != n:
                 raise _frames_error(self, "_flush", got, n)
@@ -610,6 +667,7 @@ cdef class Block:
 
     def reset(self):
         """Forget the signal history.  Channel count and dtype stay."""
+        self._rate_acc = 0
         if self._ready:
             self._enter()
             try:
@@ -636,9 +694,50 @@ cdef class Block:
         return 0
 
     @property
+    def up(self):
+        """Output frames per ``down`` input frames (the rate is ``up / down``)."""
+        return self._up
+
+    @property
+    def down(self):
+        """Input frames per ``up`` output frames (the rate is ``up / down``)."""
+        return self._down
+
+    @property
+    def rate(self):
+        """Output rate over input rate, as a :class:`fractions.Fraction` (1 unless the block resamples)."""
+        return Fraction(self._up, self._down)
+
+    @property
     def decimation(self):
-        """Input frames per output frame: 1 unless the block lowers the rate."""
-        return self._decim
+        """Input frames per output frame, ``down / up``: an int when whole, else a Fraction."""
+        return self._down if self._up == 1 else Fraction(self._down, self._up)
+
+    def max_out_frames(self, frames):
+        """The most frames one call with ``frames`` input frames can emit, in any state.
+
+        Containers size their buffers from it: ``ceil(frames * up / down)``
+        for a block that follows the rate rule (see ``up``/``down``).
+
+        Parameters
+        ----------
+        frames : int
+            Input frames of one call, ``0 <= frames < 2**53``.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import streamdsp as sd
+        >>> sd.Downsample(4).max_out_frames(10), sd.Gain(1.0).max_out_frames(10)
+        (3, 10)
+        """
+        frames = whole_number(type(self).__name__, "frames", frames, minimum=0)
+        if frames >= 2 ** 53:
+            raise ValueError(f"{type(self).__name__}: expected frames < 2**53, got {frames}")
+        return self._max_out(frames)
 
     @property
     def channels(self):

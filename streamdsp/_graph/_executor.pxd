@@ -25,7 +25,8 @@ cdef class GraphExecutor(Block):
     cdef bint* _multi           # step is a Combiner
     cdef Py_ssize_t* _src_off   # sources of step k: _src[_src_off[k] : _src_off[k+1]]
     cdef Py_ssize_t* _src       # >= 0: step index; < 0: graph input (-s - 1)
-    cdef void** _buf            # output buffer of each step (_PIECE frames)
+    cdef Py_ssize_t _piece      # graph input frames run at once (fewer where rates rise)
+    cdef void** _buf            # output buffer of each step (what a piece can become there)
     cdef Py_ssize_t* _och       # output channels of each step
     cdef Py_ssize_t* _nfr       # frames each step produced in the current piece
     cdef Py_ssize_t _nin_graph

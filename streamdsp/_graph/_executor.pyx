@@ -19,10 +19,6 @@ from streamdsp._graph._flush import flush_through
 
 cnp.import_array()
 
-# Frames per piece: every step's buffer holds this many frames; longer
-# chunks are cut (every block is streaming-invariant).
-DEF _PIECE = 1024
-
 
 cdef inline int64_t _now_ns() noexcept nogil:
     cdef timespec ts
@@ -48,6 +44,7 @@ cdef class GraphExecutor(Block):
         self._steps = []
         self._prepared = []
         self._nsteps = 0
+        self._piece = 1
         self._blk = NULL
         self._multi = NULL
         self._src_off = NULL
@@ -126,6 +123,7 @@ cdef class GraphExecutor(Block):
         _plan.check_complete(self._nodes, self._inputs, self._outputs)
         steps, outs = _plan.plan(self._inputs, self._outputs)
         latency = _plan.whole_latency(outs[0])
+        rate = outs[0].rate
         index = {id(st): k for k, st in enumerate(steps)}
         # channels through the graph, preparing each block (undone on failure)
         ch_of = {}
@@ -215,7 +213,11 @@ cdef class GraphExecutor(Block):
                 else:
                     self._src[j] = index[id(src)]
                 j += 1
-            self._buf[k] = alloc_frames(b, _PIECE, b._out_ch, 8)
+        # Longer chunks are cut into pieces (every block is streaming-
+        # invariant); each step's buffer holds what a piece can become there.
+        self._piece, caps = _plan.piece_frames(lambda piece: _plan.step_capacities(steps, piece))
+        for k, st in enumerate(steps):
+            self._buf[k] = alloc_frames(st.block, caps[k], (<Block>st.block)._out_ch, 8)
         self._src_off[n] = j
         self._nin_graph = len(channels)
         for k in range(len(channels)):
@@ -225,6 +227,7 @@ cdef class GraphExecutor(Block):
             self._out_step[k] = index[id(o)]
         self._steps = steps
         self._latency = latency
+        self._up, self._down = rate.numerator, rate.denominator
         self._dtype = dtype
         self._f32 = dtype == DT_F32
         return 0
@@ -262,8 +265,8 @@ cdef class GraphExecutor(Block):
             written[i] = 0
         while done < frames:
             L = frames - done
-            if L > _PIECE:
-                L = _PIECE
+            if L > self._piece:
+                L = self._piece
             for k in range(self._nsteps):
                 off = self._src_off[k]
                 m = self._src_off[k + 1] - off
@@ -309,6 +312,16 @@ cdef class GraphExecutor(Block):
             return 0
         self._count_outputs(frames, counts)
         return counts[0]
+
+    cdef Py_ssize_t _max_out(self, Py_ssize_t frames) noexcept nogil:
+        # only asked while preparing a container, never in the stream
+        with gil:
+            try:
+                steps, outs = _plan.plan(self._inputs, self._outputs)
+                caps = _plan.step_capacities(steps, frames)
+                return caps[steps.index(outs[0])]
+            except BaseException:
+                return frames       # such a graph refuses to prepare, with its own error
 
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         cdef const void* ins[1]

@@ -115,7 +115,7 @@ def run(flow, progress=False, tail=False):
     if flow.source.samplerate:
         # sinks that need the rate of what they receive (RingBuffer) get it
         from streamdsp._graph._runner import _offer_samplerate
-        _offer_samplerate(sink, flow.source.samplerate / (chain.decimation if flow.blocks else 1))
+        _offer_samplerate(sink, float(flow.source.samplerate * (chain.rate if flow.blocks else 1)))
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -157,7 +157,8 @@ def _push_tail(chain, sink, last):
     """Feed ``chain`` the zeros its tail needs, in chunks like ``last``, into ``sink``."""
     import numpy as np
 
-    remaining = chain.tail_frames * chain.decimation
+    # input frames whose output covers the tail: ceil(tail * down / up)
+    remaining = -(-chain.tail_frames * chain.down // chain.up)
     step = max(len(last), 4096)
     zeros = np.zeros((min(step, remaining),) + last.shape[1:], dtype=last.dtype)
     while remaining > 0:

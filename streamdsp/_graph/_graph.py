@@ -6,6 +6,7 @@ from plans them (``_plan.py``) and runs the plan without the interpreter.
 """
 
 from streamdsp._core._block import Block
+from streamdsp._core._validate import whole_number
 from streamdsp._graph import _plan
 from streamdsp._graph._executor import GraphExecutor
 
@@ -138,11 +139,34 @@ class Graph(GraphExecutor):
         return _plan.path_tail(outs[0])
 
     @property
-    def decimation(self):
-        """Input frames per frame of output 0 (1 unless the graph lowers the rate)."""
+    def rate(self):
+        """Rate of output 0 over the input rate, a Fraction (1 unless the graph resamples)."""
         _plan.check_complete(self._nodes, self._inputs, self._outputs)
         steps, outs = _plan.plan(self._inputs, self._outputs)
-        return int(outs[0].rate)
+        return outs[0].rate
+
+    @property
+    def up(self):
+        """Numerator of :attr:`rate`."""
+        return self.rate.numerator
+
+    @property
+    def down(self):
+        """Denominator of :attr:`rate`."""
+        return self.rate.denominator
+
+    @property
+    def decimation(self):
+        """Input frames per frame of output 0, ``down / up``: an int when whole."""
+        r = 1 / self.rate
+        return int(r) if r.denominator == 1 else r
+
+    def max_out_frames(self, frames):
+        """The most frames output 0 can emit for ``frames`` input frames, in any state."""
+        frames = whole_number("Graph", "frames", frames, minimum=0)
+        _plan.check_complete(self._nodes, self._inputs, self._outputs)
+        steps, outs = _plan.plan(self._inputs, self._outputs)
+        return _plan.step_capacities(steps, frames)[steps.index(outs[0])]
 
     def to_dot(self):
         """The graph as Graphviz ``dot`` text, latencies and alignment delays shown."""

@@ -3,17 +3,15 @@
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.string cimport memcpy
 
+from fractions import Fraction
+
 import numpy as np
 
 from streamdsp._core._block cimport Block, SD_DEBUG, bad_frames
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 from streamdsp._graph._flush import flush_chain
-
-# Frames per piece pushed through the chain; intermediate buffers hold this
-# many frames, and longer chunks are cut into pieces (every block is
-# streaming-invariant, so cutting changes nothing but the working set).
-DEF _PIECE = 1024
+from streamdsp._graph._plan import piece_frames
 
 
 cdef class Pipeline(Block):
@@ -52,6 +50,11 @@ cdef class Pipeline(Block):
     cdef Py_ssize_t _n
     cdef void* _buf0
     cdef void* _buf1
+    # Longer chunks are cut into pieces of _piece input frames (every block
+    # is streaming-invariant, so cutting changes nothing but the working
+    # set); the intermediate buffers hold what a piece can become anywhere
+    # along the chain.
+    cdef Py_ssize_t _piece
     cdef list _prepared_here    # blocks this pipeline's setup prepared
 
     def __cinit__(self, *args, **kwargs):
@@ -59,6 +62,7 @@ cdef class Pipeline(Block):
         self._prepared_here = []
         self._ptrs = NULL
         self._n = 0
+        self._piece = 1
         self._buf0 = self._buf1 = NULL
 
     def __init__(self, *blocks):
@@ -87,9 +91,10 @@ cdef class Pipeline(Block):
                 f"so make a second one")
         self._blocks.insert(index, block)
         self._latency = sum((<Block>b)._latency for b in self._blocks)
-        self._decim = 1
+        rate = Fraction(1)
         for b in self._blocks:
-            self._decim *= (<Block>b)._decim
+            rate *= Fraction((<Block>b)._up, (<Block>b)._down)
+        self._up, self._down = rate.numerator, rate.denominator
 
     def append(self, block):
         """Add a block at the end."""
@@ -132,7 +137,7 @@ cdef class Pipeline(Block):
         """The blocks' tails added along the chain (each at its own output rate)."""
         t = 0
         for b in self._blocks:
-            t = -(-t // b.decimation) + b.tail_frames
+            t = -(-t * b.up // b.down) + b.tail_frames
         return t
 
     def __repr__(self):
@@ -177,11 +182,21 @@ cdef class Pipeline(Block):
             raise MemoryError()
         for i in range(self._n):
             self._ptrs[i] = <void*>self._blocks[i]
+        blocks = self._blocks
+
+        def capacities(piece):
+            caps = []
+            for b in blocks[:-1]:     # the last block writes into the caller's buffer
+                piece = b.max_out_frames(piece)
+                caps.append(piece)
+            return caps
+
+        self._piece, caps = piece_frames(capacities)
         aligned_free(self._buf0)
         aligned_free(self._buf1)
         self._buf0 = self._buf1 = NULL
-        self._buf0 = alloc_frames(self, _PIECE, widest, 8)
-        self._buf1 = alloc_frames(self, _PIECE, widest, 8)
+        self._buf0 = alloc_frames(self, max(caps, default=1), widest, 8)
+        self._buf1 = alloc_frames(self, max(caps, default=1), widest, 8)
         return 0
 
     cdef void _unprepare(self) noexcept:
@@ -197,6 +212,18 @@ cdef class Pipeline(Block):
             frames = (<Block>self._ptrs[i])._out_frames(frames)
         return frames
 
+    cdef Py_ssize_t _max_out(self, Py_ssize_t frames) noexcept nogil:
+        # _ptrs is filled in by _setup: before streaming, ask the list
+        cdef Py_ssize_t i
+        if not self._ready:
+            with gil:
+                for b in self._blocks:
+                    frames = (<Block>b)._max_out(frames)
+            return frames
+        for i in range(self._n):
+            frames = (<Block>self._ptrs[i])._max_out(frames)
+        return frames
+
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8
         cdef Py_ssize_t done = 0, written = 0, L, n, i, want = 0
@@ -207,8 +234,8 @@ cdef class Pipeline(Block):
             return frames
         while done < frames:
             L = frames - done
-            if L > _PIECE:
-                L = _PIECE
+            if L > self._piece:
+                L = self._piece
             cur = <const char*>x + done * self._in_ch * isz
             n = L
             for i in range(self._n):

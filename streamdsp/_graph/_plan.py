@@ -8,6 +8,58 @@ inserted, and runs it without the interpreter.
 
 from fractions import Fraction
 
+# Input frames per piece a container pushes through its blocks at once, and
+# the most frames any of its intermediate buffers may need: chains that raise
+# the rate get smaller pieces, so their buffers stay this small.
+PIECE = 1024
+MAX_STAGE_FRAMES = 16 * PIECE
+
+
+def piece_frames(capacities):
+    """Input frames per piece for a container, and its stages' buffer sizes.
+
+    Parameters
+    ----------
+    capacities : callable
+        ``capacities(piece)`` -> list of the most frames each stage can emit
+        for ``piece`` input frames (from the blocks' ``max_out_frames``).
+
+    Returns
+    -------
+    (piece, caps)
+        ``PIECE`` halved until every stage fits ``MAX_STAGE_FRAMES`` (never
+        below 1 frame), and ``capacities(piece)``.
+    """
+    piece = PIECE
+    caps = capacities(piece)
+    while piece > 1 and max(caps, default=0) > MAX_STAGE_FRAMES:
+        piece //= 2
+        caps = capacities(piece)
+    return piece, caps
+
+
+def step_capacities(steps, frames):
+    """The most frames each step can emit when the graph inputs get ``frames`` frames."""
+    Combiner = combiner_class()
+    caps = {}
+    out = []
+    for st in steps:
+        ins = [frames if (isinstance(src, Step) and src.block is None) else caps[id(src)]
+               for src in st.sources]
+        # a join emits what its slowest input completes: at most its fullest input
+        c = max(ins) if isinstance(st.block, Combiner) else st.block.max_out_frames(ins[0])
+        caps[id(st)] = c
+        out.append(c)
+    return out
+
+
+def rate_of(blocks):
+    """Output rate over input rate of ``blocks`` in series, a Fraction."""
+    r = Fraction(1)
+    for b in blocks:
+        r *= b.rate
+    return r
+
 
 
 class Node:
@@ -73,7 +125,7 @@ class Step:
         self.block = block
         self.sources = sources    # Steps or input indices (int)
         self.latency = latency    # Fraction: frames of lag at this step's rate
-        self.rate = rate          # Fraction: input frames per frame here
+        self.rate = rate          # Fraction: frames here per graph input frame
         self.delay = delay        # inserted alignment delay (frames), else 0
 
     @property
@@ -130,7 +182,7 @@ def plan(inputs, outputs):
         srcs = [step_of[id(i)] for i in node.inputs]
         rates = {s.rate for s in srcs}
         if len(rates) > 1:
-            desc = ", ".join(f"{s.name} (1/{s.rate} of the input rate)" for s in srcs)
+            desc = ", ".join(f"{s.name} ({s.rate} x the input rate)" for s in srcs)
             raise ValueError(f"Graph: node {node.name} joins branches of different rates: {desc}")
         rate = srcs[0].rate
         lat_in = max(s.latency for s in srcs)
@@ -149,8 +201,8 @@ def plan(inputs, outputs):
                 s = ds
             aligned.append(s)
         b = node.block
-        q = Fraction(b.decimation)
-        st = Step(node, b, aligned, lat_in / q + b.latency, rate * q)
+        q = b.rate
+        st = Step(node, b, aligned, lat_in * q + b.latency, rate * q)
         steps.append(st)
         step_of[id(node)] = st
     return steps, [step_of[id(o)] for o in outputs]
@@ -176,7 +228,8 @@ def path_tail(step, _memo=None):
         t = 0
     else:
         t_in = max(path_tail(s, memo) for s in step.sources)
-        t = -(-t_in // step.block.decimation) + step.block.tail_frames
+        r = step.block.rate
+        t = -(-t_in * r.numerator // r.denominator) + step.block.tail_frames
     memo[id(step)] = t
     return t
 

@@ -13,6 +13,7 @@ from streamdsp._core._validate import choice, whole_number
 from streamdsp._errors import ChannelMismatchError, QueueFullError, StreamStateError
 from streamdsp._graph._flow import Flow, _as_flow
 from streamdsp._graph._flush import flush_chain
+from streamdsp._graph._plan import rate_of
 
 _OVERFLOW = ("block", "drop_oldest", "raise")
 
@@ -25,18 +26,6 @@ def _annotate(error, where):
     if where not in str(error) and hasattr(error, "add_note"):
         error.add_note(f"raised by {where}")
     return error
-
-
-def _decimation(blocks):
-    """Input frames per output frame of blocks in series (Pipelines looked into)."""
-    from streamdsp._graph._pipeline import Pipeline
-    d = 1
-    for b in blocks:
-        if isinstance(b, Pipeline):
-            d *= _decimation(list(b))
-        else:
-            d *= getattr(b, "decimation", 1)
-    return d
 
 
 def _offer_samplerate(sink, rate):
@@ -99,7 +88,7 @@ class Runner:
         dropped and counted).
     samplerate : float, optional
         Input samplerate, for the ``seconds`` counter; default: the
-        source's, else the sink's times the blocks' decimation.
+        source's, else the sink's over the blocks' rate (``up/down``).
     name : str, optional
         Name of the thread.
 
@@ -136,7 +125,7 @@ class Runner:
         self.samplerate = self._find_samplerate(samplerate)
         if self.samplerate:
             # sinks made without a samplerate (RingBuffer(seconds)) learn it
-            _offer_samplerate(self.sink, self.samplerate / _decimation(self.blocks))
+            _offer_samplerate(self.sink, self.samplerate * rate_of(self.blocks))
         self.name = name or "streamdsp-Runner"
         lock = threading.Lock()
         self._cond = threading.Condition(lock)    # state and queue; the worker waits here for chunks
@@ -176,7 +165,7 @@ class Runner:
             return float(self.source.samplerate)
         sr = getattr(self.sink, "samplerate", None)
         if sr:
-            return float(sr) * _decimation(self.blocks)
+            return float(sr / rate_of(self.blocks))
         return None
 
     # ------------------------------------------------------------------

@@ -68,16 +68,20 @@ def python_blocks(graph):
     return found
 
 
-def _decimation(graph):
-    """Input frames per output frame of a chain (1 for rate-preserving graphs)."""
-    from streamdsp._graph._pipeline import Pipeline
+def _keeps_frame_count(graph):
+    """Whether every block in ``graph`` emits as many frames as it takes (what a device output needs)."""
+    if not isinstance(graph, Block):
+        return True
+    return graph.rate == 1 and all(_keeps_frame_count(b) for b in _children(graph))
 
-    if isinstance(graph, Pipeline):
-        return math.prod(_decimation(b) for b in graph.blocks)
-    d = graph.decimation
-    for b in _children(graph):
-        d = max(d, _decimation(b))
-    return d
+
+def _refuse_rate_change(who, graph):
+    """A graph that feeds a device must keep the frame count of every callback."""
+    if not _keeps_frame_count(graph):
+        raise ValueError(f"{who}: {graph!r} changes the sample rate (rate {graph.rate} overall, or "
+                         f"inside), so its output cannot follow the device's callbacks frame for "
+                         f"frame; use AudioInput for acquisition at another rate, or keep rate "
+                         f"changes out of a live output chain")
 
 
 def _python_runner(graph):
@@ -436,12 +440,10 @@ class AudioStream(_Live):
         g_out = None
         if self._gil_free:
             _prepare(who, graph, ch_in)
-            if _decimation(graph) != 1:
-                raise ValueError(f"{who}: {graph!r} changes the sample rate (decimation "
-                                 f"{_decimation(graph)}) and cannot feed an output device; "
-                                 f"use AudioInput for acquisition")
+            _refuse_rate_change(who, graph)
             g_out = graph.out_channels
         else:
+            _refuse_rate_change(who, graph)
             runner = _python_runner(graph)
         guess = g_out or ch_in
         ch_out = _channels(who, "output", want_out, guess if guess > 1 else None,
@@ -564,7 +566,7 @@ class AudioStream(_Live):
                             f"compiled blocks (open a new stream for Python blocks)")
         _prepare(who, graph, ch_in)
         old_out = self._graph.out_channels
-        if graph.out_channels != old_out or _decimation(graph) != 1:
+        if graph.out_channels != old_out or not _keeps_frame_count(graph):
             raise ChannelMismatchError(f"{who}: expected a rate-preserving graph with {old_out} output "
                                        f"channels, like the current one; got {graph!r}")
         deadline = time.monotonic() + 2.0 + 2 * crossfade
@@ -651,13 +653,15 @@ class AudioInput(_Live, Source):
         known = graph.channels if graph is not None else None
         ch = _channels(who, "input", channels, known, info["max_input_channels"])
         g_out = ch
-        decim = 1
+        rate = 1
         if graph is not None:
             _prepare(who, graph, ch)
             g_out = graph.out_channels
-            decim = _decimation(graph)
+            rate = graph.rate
         rate_guess = self._samplerate_arg or float(info["default_samplerate"])
-        fifo = max(int(math.ceil(buffer_seconds * rate_guess / decim)), 4 * max(self._blocksize, 1024))
+        from streamdsp._io._audio_rt import PIECE
+        piece_out = graph.max_out_frames(PIECE) if graph is not None else PIECE
+        fifo = max(int(math.ceil(buffer_seconds * rate_guess * rate)), 4 * max(self._blocksize, piece_out))
         self._graph = graph
         self._engine = Engine("input", graph, ch, 0, ch, g_out, fifo, monitor)
         cb, ud = _ffi_pointers(sdm, self._engine)
@@ -670,7 +674,7 @@ class AudioInput(_Live, Source):
         self._device_channels = ch
         self._stream_latency = float(self._stream.latency)
         # what a Source tells its sinks
-        self.samplerate = self._samplerate / decim
+        self.samplerate = float(self._samplerate * rate)
         self.channels = g_out
         self.seconds = seconds
         self.frames = None if seconds is None else int(round(seconds * self.samplerate))
@@ -784,8 +788,7 @@ class AudioOutput(_Live, Sink):
         g_out = in_ch
         if graph is not None:
             _prepare(who, graph, in_ch)
-            if _decimation(graph) != 1:
-                raise ValueError(f"{who}: {graph!r} changes the sample rate and cannot feed a device")
+            _refuse_rate_change(who, graph)
             g_out = graph.out_channels
         ch_out = _channels(who, "output", self._channels_arg, g_out if g_out > 1 else None,
                            self._info["max_output_channels"])

@@ -70,3 +70,6 @@ class Engine:
     @property
     def fifo_level(self) -> Any:
         """Frames waiting in the FIFO."""
+
+
+PIECE: int

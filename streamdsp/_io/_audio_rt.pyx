@@ -39,7 +39,7 @@ cdef extern from "sd_atomic.h":
 
 
 cdef enum:
-    # frames per piece: the callback cuts longer buffers (blocksize=0 lets
+    # graph input frames per piece: the callback cuts longer buffers (blocksize=0 lets
     # the host choose) into pieces that fit the scratch buffers
     _PIECE = 1024
     _NHIST = 24                 # callback-time histogram buckets: < 1 us, < 2 us, ... < 2**23 us
@@ -373,6 +373,8 @@ cdef int _callback(const void* input, void* output, unsigned long frames,
 
 # ---------------------------------------------------------------------------
 
+PIECE = _PIECE     # for the FIFO sizing in _audio.py
+
 _KINDS = {"duplex": KIND_DUPLEX, "input": KIND_INPUT, "output": KIND_OUTPUT}
 
 
@@ -431,9 +433,11 @@ cdef class Engine:
             raise ValueError("Engine: without a graph, input and output channels must agree")
         st.dev_in, st.dev_out, st.g_in, st.g_out = dev_in, dev_out, max(g_in, 1), max(g_out, 1)
         self._graph = graph
+        # a graph that raises the rate emits more than the piece it takes
+        y_cap = graph.max_out_frames(_PIECE) if graph is not None else _PIECE
         st.xbuf = <float*>alloc_frames(self, _PIECE, st.g_in, sizeof(float))
-        st.ybuf = <float*>alloc_frames(self, _PIECE, st.g_out, sizeof(float))
-        st.ybuf2 = <float*>alloc_frames(self, _PIECE, st.g_out, sizeof(float))
+        st.ybuf = <float*>alloc_frames(self, y_cap, st.g_out, sizeof(float))
+        st.ybuf2 = <float*>alloc_frames(self, y_cap, st.g_out, sizeof(float))
         if fifo_frames > 0:
             fifo_ch = st.g_out if st.kind == KIND_INPUT else st.g_in
             st.fifo = <float*>alloc_frames(self, fifo_frames, fifo_ch, sizeof(float))

@@ -204,6 +204,8 @@ cdef class RingBuffer:
         if a0.ndim not in (1, 2):
             raise ValueError(f"RingBuffer: expected a chunk of shape (frames,) or (frames, channels), "
                              f"got shape {a0.shape}")
+        if a0.shape == (0,):
+            return      # an empty 1-D chunk (a flush with nothing held) says nothing of channels
         ch = 1 if a0.ndim == 1 else a0.shape[1]
         if self._channels == 0:
             if ch < 1:

@@ -1,6 +1,8 @@
 """AudioInput (a live source) and AudioOutput (a live sink) against a real JACK server."""
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,6 +56,30 @@ def test_audio_input_records_through_a_filter(jack_server, probe):
     np.testing.assert_allclose(y, expected, rtol=0, atol=1e-6)
     pad = raw[:RATE].astype(np.float64)
     np.testing.assert_allclose(y, signal.lfilter(taps, 1.0, pad, axis=0), rtol=0, atol=1e-5)
+
+
+@retry_on_xrun
+def test_audio_input_feeds_a_block_that_raises_the_rate_by_3_2(jack_server, probe):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_rates import ThreeHalves, oracle
+
+    ring = sd.RingBuffer(3.0, samplerate=RATE)
+    x = chirp()
+    mic = sd.AudioInput(device="loopback", samplerate=RATE, blocksize=PERIOD, channels=2,
+                        seconds=1.0, monitor=ring)
+    mic.start()
+    job = probe.start(x, len(x) + PERIOD)
+    sink = sd.RingBuffer(3.0)
+    y = sd.run(mic >> ThreeHalves() >> sd.Tee(sd.ArraySink(), sink))[0]
+    job.wait()
+    stats = mic.stats()
+    mic.close()
+    Xruns.count += stats["xruns"]
+    assert sink.samplerate == RATE * 3 // 2
+    raw = ring.read()[:RATE]
+    assert onset(raw) > 0, "the chirp came back"
+    assert y.shape == (RATE * 3 // 2, 2)
+    np.testing.assert_allclose(y, oracle(raw), rtol=0, atol=1e-6)
 
 
 def test_audio_input_read_without_a_length(jack_server):

@@ -1,6 +1,8 @@
 """AudioStream against a real JACK server: live graphs checked sample by sample against offline runs."""
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -271,6 +273,15 @@ def test_python_graph_error_stops_the_stream_and_is_raised_at_exit(jack_server):
 def test_graph_that_changes_the_rate_is_refused(jack_server):
     with pytest.raises(ValueError, match="changes the sample rate"):
         sd.AudioStream(sd.Gain(1.0) >> sd.Downsample(2), device="loopback", samplerate=RATE, channels=2)
+
+
+def test_python_graph_that_changes_the_rate_anywhere_is_refused(jack_server):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_rates import ThreeHalves
+    # the Python fallback path checks it too, not only the compiled one
+    for graph in (ThreeHalves(), ThreeHalves() >> sd.Downsample(3)):
+        with pytest.raises(ValueError, match="changes the sample rate.*AudioInput"):
+            sd.AudioStream(graph, device="loopback", samplerate=RATE, channels=2)
 
 
 def test_more_channels_than_the_device_has_is_refused(jack_server):
