@@ -10,6 +10,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block
+from streamdsp._core._history cimport planes_push
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
     fft_plan,
@@ -746,23 +747,12 @@ cdef class Correlator(Block):
 
     cdef void _keep_window(self, const void* x, Py_ssize_t frames) noexcept nogil:
         """Raw samples into the ring (the hybrid may hand them to the chunk engine)."""
-        cdef Py_ssize_t c, i, p, m = self._m, ch = self._in_ch
-        cdef Py_ssize_t i0 = frames - m if frames > m else 0
-        for c in range(ch):
-            p = (self._rpos + i0) % m
-            if self._f32:
-                for i in range(i0, frames):
-                    (<float*>self._ring)[c * m + p] = (<const float*>x)[i * ch + c]
-                    p += 1
-                    if p == m:
-                        p = 0
-            else:
-                for i in range(i0, frames):
-                    (<double*>self._ring)[c * m + p] = (<const double*>x)[i * ch + c]
-                    p += 1
-                    if p == m:
-                        p = 0
-        self._rpos = (self._rpos + frames) % m
+        if self._f32:
+            self._rpos = planes_push(<float*>self._ring, self._m, self._rpos, <const float*>x,
+                                     frames, self._in_ch)
+        else:
+            self._rpos = planes_push(<double*>self._ring, self._m, self._rpos, <const double*>x,
+                                     frames, self._in_ch)
 
     # ------------------------------------------------------------------
     # detection

@@ -6,6 +6,7 @@ from libc.string cimport memcpy, memset
 import numpy as np
 
 from streamdsp._core._block cimport Block
+from streamdsp._core._history cimport planes_push
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
     fft_plan,
@@ -263,24 +264,10 @@ cdef class DelayEstimator(Block):
 
     cdef void _store(self, const char* x, Py_ssize_t n) noexcept nogil:
         """Append n interleaved stereo frames to the two rings."""
-        cdef Py_ssize_t W = self.window, i, p = self._wpos
-        cdef Py_ssize_t i0 = n - W if n > W else 0
-        p = (p + i0) % W
         if self._f32:
-            for i in range(i0, n):
-                (<float*>self._ring)[p] = (<const float*>x)[2 * i]
-                (<float*>self._ring)[W + p] = (<const float*>x)[2 * i + 1]
-                p += 1
-                if p == W:
-                    p = 0
+            self._wpos = planes_push(<float*>self._ring, self.window, self._wpos, <const float*>x, n, 2)
         else:
-            for i in range(i0, n):
-                (<double*>self._ring)[p] = (<const double*>x)[2 * i]
-                (<double*>self._ring)[W + p] = (<const double*>x)[2 * i + 1]
-                p += 1
-                if p == W:
-                    p = 0
-        self._wpos = p
+            self._wpos = planes_push(<double*>self._ring, self.window, self._wpos, <const double*>x, n, 2)
 
     def _params(self):
         return {"window": self.window, "hop": self.hop, "max_lag": self.max_lag, "method": self.method}

@@ -3,6 +3,7 @@
 from libc.string cimport memcpy, memset
 
 from streamdsp._core._block cimport Block, DT_F32
+from streamdsp._core._history cimport frames_exchange
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import finite_float, frame_count
 
@@ -115,25 +116,12 @@ cdef class Delay(Block):
         return 0
 
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
-        # Each output frame is swapped with the input frame in a ring of
-        # `delay` frames, a run of contiguous frames at a time.
         cdef Py_ssize_t fb = self._in_ch * (4 if self._f32 else 8)
-        cdef Py_ssize_t done = 0, m
-        cdef const char* xs = <const char*>x
-        cdef char* ys = <char*>y
         if self._delay == 0:
-            memcpy(ys, xs, frames * fb)
-            return frames
-        while done < frames:
-            m = self._delay - self._pos
-            if m > frames - done:
-                m = frames - done
-            memcpy(ys + done * fb, self._ring + self._pos * fb, m * fb)
-            memcpy(self._ring + self._pos * fb, xs + done * fb, m * fb)
-            self._pos += m
-            if self._pos == self._delay:
-                self._pos = 0
-            done += m
+            memcpy(y, x, frames * fb)
+        else:
+            self._pos = frames_exchange(self._ring, self._delay, self._pos, <const char*>x,
+                                        <char*>y, frames, fb)
         return frames
 
     cdef void _reset(self) noexcept nogil:

@@ -6,6 +6,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block
+from streamdsp._core._history cimport frames_push
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._partconv cimport PartitionedConvolution
 from streamdsp._core._validate import choice, finite_float, whole_number
@@ -495,19 +496,8 @@ cdef void _engine(SavitzkyGolay self, const real_t* x, real_t* y, Py_ssize_t fra
 
 cdef inline void _ring_write(SavitzkyGolay self, const real_t* x, Py_ssize_t m) noexcept nogil:
     """Keep frames n .. n+m-1 (x) in the ring, frame t at slot t % R."""
-    cdef Py_ssize_t R = self._R, ch = self._in_ch, t0 = self._n, pos, first
-    cdef real_t* ring = <real_t*>self._ring
-    if m > R:
-        x += (m - R) * ch
-        t0 += m - R
-        m = R
-    pos = t0 % R
-    first = R - pos
-    if first > m:
-        first = m
-    memcpy(ring + pos * ch, x, first * ch * sizeof(real_t))
-    if m > first:
-        memcpy(ring, x + first * ch, (m - first) * ch * sizeof(real_t))
+    frames_push(<char*>self._ring, self._R, self._n % self._R, <const char*>x, m,
+                self._in_ch * sizeof(real_t))
 
 
 cdef inline Py_ssize_t _ext_index(int mode, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
