@@ -188,4 +188,7 @@ class LTISystem(Block):
     def fs(self) -> float | None: ...
 
 
+NAME: str
+
+
 signal: LazyModule

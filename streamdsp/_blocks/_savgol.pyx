@@ -10,7 +10,7 @@ from streamdsp._core._history cimport frames_push
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._partconv cimport PartitionedConvolution
 from streamdsp._core._validate import choice, finite_float, whole_number
-from streamdsp._core._costmodel import direct_cost, fft_cost
+from streamdsp._blocks._savgol_design import MAX_WINDOW, designed, edge_fit_matrices, plan_engine
 
 cnp.import_array()
 
@@ -31,100 +31,6 @@ cdef enum:
 
 _MODES = {"interp": MODE_INTERP, "mirror": MODE_MIRROR, "nearest": MODE_NEAREST,
           "constant": MODE_CONSTANT}
-
-
-# Longest window designed: scipy's savgol_coeffs crashes the process (SIGSEGV
-# inside LAPACK, scipy 1.17) for windows of 4194305 and more; 2**21 + 1
-# (44 s at 48 kHz) was measured to design fine for polyorder 0..20.
-MAX_WINDOW = 2 ** 21 + 1
-
-
-def _designed(name, K, po, design, *args, **kwargs):
-    """design(*args, **kwargs), a MemoryError naming the block and the window."""
-    try:
-        return design(*args, **kwargs)
-    except MemoryError as e:
-        raise MemoryError(f"{name}: cannot design the coefficients of window_length={K}, "
-                          f"polyorder={po}: {e}") from None
-
-
-def _edge_fit_matrices(Py_ssize_t window_length, Py_ssize_t polyorder, Py_ssize_t deriv,
-                       double delta):
-    """Linear maps from the first/last window to scipy's edge outputs (interp mode).
-
-    ``savgol_filter(mode="interp")`` fits a degree-``polyorder`` polynomial
-    to the first (last) ``window_length`` samples and evaluates its
-    ``deriv``-th derivative at the first (last) ``window_length // 2``
-    positions.  That is linear in the window and factors into a fit and an
-    evaluation: ``lead @ (fit @ x[:K])`` and ``trail @ (fit @ x[-K:])``,
-    which keeps ``(polyorder + 1) * (K + K // 2)`` numbers instead of the
-    ``K * K`` of the products (8 MB for a 1001-sample window).  The fit runs
-    on the abscissa centred and scaled to [-1, 1], which keeps the
-    Vandermonde matrix well conditioned for long windows (scipy fits on
-    0..K-1 with column scaling; the polynomial is the same).
-
-    Returns
-    -------
-    fit : ndarray, float64, shape (polyorder + 1, window_length)
-    lead, trail : ndarray, float64, shape (window_length // 2, polyorder + 1)
-    """
-    from math import factorial
-    K, half = window_length, window_length // 2
-    t = np.arange(K, dtype=np.float64)
-    c = (K - 1) / 2.0
-    s = max(c, 1.0)
-    V = ((t - c) / s)[:, None] ** np.arange(polyorder + 1)
-    fit = np.ascontiguousarray(np.linalg.pinv(V))   # polynomial coefficients = fit @ window
-
-    def evaluate(points):
-        u = (points - c) / s
-        W = np.zeros((len(points), polyorder + 1))
-        for p in range(deriv, polyorder + 1):
-            W[:, p] = factorial(p) // factorial(p - deriv) * u ** (p - deriv)
-        return np.ascontiguousarray(W / (s ** deriv * delta ** deriv))
-
-    return fit, evaluate(t[:half]), evaluate(t[K - half:])
-
-
-# Smallest FFT block the planner considers unless nothing larger fits: the cost
-# model leaves out the engine's per-block overhead, and below 64 frames that
-# dominates (measured 4-10x the model's estimate at P = 8..32 for a 1001-tap
-# window; see the note on issue 4).
-_MIN_BLOCK = 64
-
-
-def _plan_engine(Py_ssize_t ntaps, Py_ssize_t delay, str method):
-    """How to run ``ntaps`` taps delayed by ``delay`` frames without exceeding that delay.
-
-    The FFT engine (uniformly partitioned overlap-save, block P) lags by P
-    frames, so it can only take taps from P - delay on: the first
-    ``Kd = P - delay`` taps run in the direct kernel (delayed by ``delay``)
-    and the rest in the FFT engine, whose lag then lines up exactly.  The
-    split is chosen with the FIR cost model (``_costmodel.direct_cost`` and
-    ``fft_cost``, the same numbers ``fir_method`` ranks FIR's methods by).
-
-    Returns
-    -------
-    (method, Kd, P) : ("direct", ntaps, 0) or ("fft", Kd, P)
-    """
-    if method == "direct":
-        return ("direct", ntaps, 0)
-    best = None if method == "fft" else ("direct", ntaps, 0)
-    best_cost = float("inf") if method == "fft" else direct_cost(ntaps)
-    for smallest in ((_MIN_BLOCK, 8) if method == "fft" else (_MIN_BLOCK,)):
-        P = smallest
-        while P <= 8192:
-            kd = max(P - delay, 0)
-            if kd >= ntaps:
-                break
-            nfft = ntaps - kd + max(delay - P, 0)
-            cost = (direct_cost(kd) if kd else 0.0) + fft_cost(nfft, P)
-            if cost < best_cost:
-                best, best_cost = ("fft", kd, P), cost
-            P *= 2
-        if best is not None:
-            break
-    return best or ("direct", ntaps, 0)
 
 
 cdef class SavitzkyGolay(Block):
@@ -276,7 +182,7 @@ cdef class SavitzkyGolay(Block):
         choice(name, "mode", mode, tuple(_MODES))
         choice(name, "method", method, ("auto", "direct", "fft"))
 
-        h = np.ascontiguousarray(_designed(name, K, po, savgol_coeffs, K, po, deriv=d, delta=dl,
+        h = np.ascontiguousarray(designed(name, K, po, savgol_coeffs, K, po, deriv=d, delta=dl,
                                            use="conv"), dtype=np.float64)
         h.setflags(write=False)
         self.coeffs = h
@@ -293,7 +199,7 @@ cdef class SavitzkyGolay(Block):
             self._D = K - 1 - self._half
             self._A = 0
             self._R = K
-            fit, lead, trail = _designed(name, K, po, _edge_fit_matrices, K, po, d, dl)
+            fit, lead, trail = designed(name, K, po, edge_fit_matrices, K, po, d, dl)
             self._fits = (fit, lead, trail, np.zeros(po + 1))
             self._fit_m = <const double*>cnp.PyArray_DATA(fit)
             self._lead_m = <const double*>cnp.PyArray_DATA(lead)
@@ -304,10 +210,10 @@ cdef class SavitzkyGolay(Block):
             self._D = 0
             self._A = K - 1 - self._half
             self._R = self._latency + 1
-        if method == "fft" and _plan_engine(K, self._D, "fft")[0] != "fft":
+        if method == "fft" and plan_engine(K, self._D, "fft")[0] != "fft":
             raise ValueError(f"{name}: method='fft' needs a longer window than {K} at this latency "
                              f"(the FFT block is at least 8 frames); use 'direct' or 'auto'")
-        method, self._Kd, self._P = _plan_engine(K, self._D, method)
+        method, self._Kd, self._P = plan_engine(K, self._D, method)
         self.method = method
         if self._P:
             self._taps_fft = np.concatenate([np.zeros(max(self._D - self._P, 0)), h[self._Kd:]])
