@@ -67,6 +67,10 @@ cdef class Combiner(Block):
         self._cnts = NULL
         self._carry_cap = _CARRY
 
+    def __init__(self):
+        # a join keeps the rate of its inputs: no up/down to choose
+        pass
+
     def __dealloc__(self):
         self._free_multi()
 
