@@ -192,6 +192,15 @@ def scope(ring, samplerate=None, views=VIEWS, *, stream=None, port=5006, refresh
 
     Notes
     -----
+    The scope runs Python on its own thread (about 10-15 % of one core at
+    15 redraws a second, one or three pages alike: the pages share each
+    computation), and the browser that shows it draws on its own.  A
+    compiled graph's callback (``stream.gil_free``) never waits for it;
+    a Python callback needs the GIL, which the scope's thread holds while it
+    redraws, so expect late callbacks (xruns) there, more so when the
+    browser busies the same cores (``benchmarks/scope_cpu.py`` measures
+    both).
+
     The page also holds a data source named ``streamdsp-scope-readout``
     with the latest ``frames`` written, ``peak_hz``/``peak_db`` of the
     spectrum and the stream's ``callbacks``/``xruns``; from JavaScript:
