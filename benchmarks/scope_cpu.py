@@ -172,13 +172,18 @@ def phase(name, graph, pages, seconds, refresh, browser):
     }
 
 
+# (label, key, format) of each column show() prints
+COLUMNS = [("process", "process_cpu_pct", "{:5.1f} %"), ("scope thread", "scope_thread_cpu_pct", "{:5.1f} %"),
+           ("browser", "browser_cpu_pct", "{:5.1f} %"), ("redraws/s", "redraws_per_s", "{:4.1f} |"),
+           ("callbacks", "callbacks", "{:6d}"), ("xruns", "xruns", "{:3d}"),
+           ("callback mean", "mean_callback_ms", "{:.3f}"), ("max", "max_callback_ms", "{:.3f}"),
+           ("p99.9 <=", "p999_callback_ms_at_most", "{:.3f} ms"), ("max gap", "max_interval_ms", "{:.2f} ms"),
+           ("load", "load_average", "{:.1f}")]
+
+
 def show(r):
-    print(f"{r['callback']:>8} {r['phase']:<14} process {r['process_cpu_pct']:5.1f} %  "
-          f"scope thread {r['scope_thread_cpu_pct']:5.1f} %  browser {r['browser_cpu_pct']:5.1f} %  "
-          f"redraws/s {r['redraws_per_s']:4.1f} | callbacks {r['callbacks']:6d} xruns {r['xruns']:3d}  "
-          f"callback mean {r['mean_callback_ms']:.3f} max {r['max_callback_ms']:.3f} "
-          f"p99.9 <= {r['p999_callback_ms_at_most']:.3f} ms  max gap {r['max_interval_ms']:.2f} ms  "
-          f"load {r['load_average']:.1f}", flush=True)
+    cells = "  ".join(f"{label} {fmt.format(r[key])}" for label, key, fmt in COLUMNS)
+    print(f"{r['callback']:>8} {r['phase']:<14} {cells}", flush=True)
 
 
 def main(argv=None):
