@@ -52,6 +52,7 @@ Live audio (needs PortAudio)
 AudioStream     -- run a graph live, input device -> graph -> output device (C callback, no GIL).
 AudioInput      -- frames from an input device, as a source (recording, acquisition).
 AudioOutput     -- play chunks on an output device, as a sink.
+scope           -- a live scope of a RingBuffer in the browser (needs bokeh: streamdsp[scope]).
 
 Errors
 ------
@@ -87,6 +88,7 @@ from streamdsp._io._generators import Chirp, Noise, Sine
 from streamdsp._io._sinks import CallbackSink, RingBuffer, Tee
 from streamdsp._graph._runner import QueueFullError, Runner
 from streamdsp._io._audio import AudioInput, AudioOutput, AudioStream
+from streamdsp._io._scope import scope
 
 __version__ = "0.1.0"
 
@@ -100,5 +102,5 @@ __all__ = [
     "StreamDSPError", "ChannelMismatchError", "StreamStateError", "ChainSyntaxError",
     "PortAudioMissingError",
     "Sine", "Chirp", "Noise", "CallbackSink", "RingBuffer", "Tee", "Runner", "QueueFullError",
-    "AudioStream", "AudioInput", "AudioOutput",
+    "AudioStream", "AudioInput", "AudioOutput", "scope",
 ]

@@ -33,6 +33,9 @@ DEMO_NUMTAPS = 255
 DEMO_REVERB_SECONDS = 0.5
 DEMO_CHUNK_SIZE = 1024
 DEMO_GAIN = 1.25
+# What `live --scope` keeps of the output to draw from (longer than the
+# scope's 4096-frame spectrum at any common rate).
+SCOPE_SECONDS = 1.0
 
 
 def _fail(command, message, code):
@@ -60,6 +63,16 @@ def _positive_int(text):
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return v
+
+
+def _port(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in 0..65535, got {value}")
+    return value
 
 
 def _int_or_str(text):
@@ -475,7 +488,9 @@ def cmd_live(args):
     """Run a chain live from an input to an output device until Ctrl-C.
 
     Prints the stream's statistics (callbacks, frames, xruns, callback
-    times) once a second.
+    times) once a second.  With --scope, also serves a live scope of the
+    chain's output (waveform, spectrum, meters, counters) on a local web
+    page (needs bokeh: pip install "streamdsp[scope]").
     """
     cmd = "live"
     if args.list_devices:
@@ -488,15 +503,22 @@ def cmd_live(args):
         hint = " (give --samplerate)" if "sample rate" in str(e) else ""
         return _fail(cmd, f"{e}{hint}", 2)
     AudioStream = sd.AudioStream
+    scope = None
     try:
-        with AudioStream(chain, samplerate=args.samplerate, blocksize=args.blocksize,
-                         device=args.device) as stream:
+        samplerate, monitor = args.samplerate, None
+        if args.scope:
+            samplerate, monitor = _scope_ring(args)
+        with AudioStream(chain, samplerate=samplerate, blocksize=args.blocksize,
+                         device=args.device, monitor=monitor) as stream:
             where = "C callback, no GIL" if stream.gil_free else "Python callback (needs the GIL)"
             lat_in, lat_out = stream.latency
             print(f"streamdsp live: {chain!r}; {stream.samplerate:g} Hz, blocksize "
                   f"{stream.blocksize}, channels {stream.channels[0]} in / {stream.channels[1]} out, "
                   f"{where}; latency {lat_in * 1e3:.1f} ms in + {lat_out * 1e3:.1f} ms out + "
                   f"{stream.graph_latency} frames of graph; press Ctrl-C to stop", file=sys.stderr)
+            if monitor is not None:
+                scope = sd.scope(monitor, stream=stream, port=args.port)
+                print(f"streamdsp live: scope at {scope.url}", file=sys.stderr, flush=True)
             keys = ("callbacks", "frames", "xruns", "mean_callback_s", "max_callback_s", "period_s")
             while True:
                 time.sleep(1.0)
@@ -512,6 +534,22 @@ def cmd_live(args):
         return _fail(cmd, e, 1)
     except Exception as e:
         return _fail(cmd, f"{type(e).__name__}: {e}", 1)
+    finally:
+        if scope is not None:
+            scope.close()
+
+
+def _scope_ring(args):
+    """(samplerate, RingBuffer) for the scope: the ring must know the rate before the stream opens."""
+    from streamdsp._io._audio import _device_info, _pair, _sounddevice
+    from streamdsp._io._scope import _bokeh
+
+    _bokeh("--scope")     # before any stream opens
+    samplerate = args.samplerate
+    if samplerate is None:
+        sdm = _sounddevice("live")
+        samplerate = float(_device_info(sdm, "live", _pair(args.device)[0], "input")["default_samplerate"])
+    return samplerate, sd.RingBuffer(SCOPE_SECONDS, samplerate=samplerate)
 
 
 # ---------------------------------------------------------------------------
@@ -577,6 +615,10 @@ def make_parser():
     p.add_argument("-r", "--samplerate", type=float, help="sample rate (default: the device's)")
     p.add_argument("-b", "--blocksize", type=_positive_int, default=256,
                    help="frames per audio callback (default: %(default)s)")
+    p.add_argument("--scope", action="store_true",
+                   help="serve a live scope of the output on http://127.0.0.1:PORT/ (needs bokeh)")
+    p.add_argument("--port", type=_port, default=5006,
+                   help="the scope's port (default: %(default)s; 0 picks a free one)")
     p.set_defaults(func=cmd_live)
     return parser
 

@@ -366,6 +366,21 @@ def test_live_butter_without_samplerate_says_what_to_give(tmp_path):
     assert_one_line_error(proc, "live", "needs the sample rate", "--samplerate")
 
 
+def test_live_scope_port_out_of_range_exits_2(tmp_path):
+    proc = run("live", "--chain", "gain:1", "--scope", "--port", "70000", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "argument --port: expected a port number in 0..65535, got 70000" in proc.stderr
+
+
+def test_live_scope_without_bokeh_says_what_to_install_before_opening_a_stream(tmp_path):
+    shim = tmp_path / "no_bokeh"
+    (shim / "bokeh").mkdir(parents=True)
+    (shim / "bokeh" / "__init__.py").write_text("raise ImportError('No module named bokeh')\n")
+    proc = run("live", "--chain", "gain:1", "--scope", cwd=tmp_path, extra_path=shim)
+    assert_one_line_error(proc, "live", "--scope: the browser scope needs bokeh",
+                          "pip install 'streamdsp[scope]'", code=1)
+
+
 def test_cli_docstring_examples_run():
     import doctest
 
