@@ -53,6 +53,10 @@ AudioStream     -- run a graph live, input device -> graph -> output device (C c
 AudioInput      -- frames from an input device, as a source (recording, acquisition).
 AudioOutput     -- play chunks on an output device, as a sink.
 
+Data
+----
+datasets        -- synthetic test signals: a speech-like voice, a stereo concert-hall response.
+
 Errors
 ------
 StreamDSPError, ChannelMismatchError, StreamStateError, ChainSyntaxError,
@@ -87,6 +91,7 @@ from streamdsp._io._generators import Chirp, Noise, Sine
 from streamdsp._io._sinks import CallbackSink, RingBuffer, Tee
 from streamdsp._graph._runner import QueueFullError, Runner
 from streamdsp._io._audio import AudioInput, AudioOutput, AudioStream
+from streamdsp import datasets
 
 __version__ = "0.1.0"
 
@@ -101,4 +106,5 @@ __all__ = [
     "PortAudioMissingError",
     "Sine", "Chirp", "Noise", "CallbackSink", "RingBuffer", "Tee", "Runner", "QueueFullError",
     "AudioStream", "AudioInput", "AudioOutput",
+    "datasets",
 ]

@@ -231,11 +231,13 @@ def cmd_demo(args):
     """Synthesise a test signal, run a real chain over it, write audio and a plot.
 
     The signal is a few seconds of a sung-like melody with vibrato, bright
-    noise bursts and mains hum at 48 kHz, the same every run.  The chain is
-    a low-pass FIR, a convolution reverb (an FFT FIR with a synthetic
-    0.5 s room response) and a gain, run chunk by chunk with streamdsp.run.
-    Writes demo_input.wav, demo_output.wav and demo.png (if matplotlib is
-    installed) into the output folder and prints what it did.
+    noise bursts and mains hum at 48 kHz, the same every run.  The chain,
+    run chunk by chunk with streamdsp.run, is: hum removal (an 80 Hz
+    4th-order Butterworth high-pass, LTISystem), a low-pass at 4 kHz (a
+    255-tap FIR), a convolution reverb (a Convolver with a synthetic 0.5 s
+    room response, no latency) and a gain of 1.25.  Writes demo_input.wav,
+    demo_output.wav and demo.png (waveforms, spectrograms and spectra of
+    both) into the output folder and prints what it did.
     """
     import soundfile
 
