@@ -1,13 +1,6 @@
 """streamdsp: run streaming DSP chains on signals, files and live audio.
 
-Commands:
-  demo       synthesise a test signal, run a real chain over it (low-pass FIR,
-             convolution reverb, gain) and write WAV files and a plot
-  process    run a chain of blocks over an audio file, with a progress bar
-  devices    list the audio devices (needs PortAudio)
-  live       run a chain live from the default input to the default output
-
-A chain is blocks separated by '|', each name:arg,arg,...  For example:
+Start with 'streamdsp demo'.  A chain is blocks separated by '|', each name:arg,arg,...  For example:
   streamdsp process in.wav out.wav --chain "fir:taps.npy | gain:-6dB"
 Run 'streamdsp <command> --help' for a command's options.
 """
@@ -457,9 +450,13 @@ def cmd_devices(args):
         return code
     devices = sounddevice.query_devices()
     if len(devices) == 0:
-        print("no audio devices found")
-    else:
-        print(devices)
+        apis = ", ".join(api["name"] for api in sounddevice.query_hostapis()) or "none"
+        return _fail("devices", f"PortAudio found no audio devices (host APIs tried: {apis}): "
+                                f"no sound card and no audio server is running. Start one (JACK: "
+                                f"jackd -d alsa, or jackd -d dummy on a machine without a sound "
+                                f"card; or PulseAudio/PipeWire), or connect a device, then run "
+                                f"'streamdsp devices' again", 1)
+    print(devices)
     return 0
 
 
