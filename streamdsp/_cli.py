@@ -514,6 +514,50 @@ def cmd_live(args):
 
 
 # ---------------------------------------------------------------------------
+# calibrate
+
+def _constants_table(constants):
+    rows = [f"    {k:<26} {v:10.4g}" for k, v in constants.items() if k != "correlator"]
+    rows += [f"    correlator.{k:<15} {v:10.4g}" for k, v in constants["correlator"].items()]
+    return "\n".join(rows)
+
+
+def cmd_calibrate(args):
+    """Measure this machine's FIR and FFT kernels so that method="auto" chooses right here.
+
+    FIR(method="auto"), the Convolver's partition plan, SavitzkyGolay and the
+    Correlator's engine rank their algorithms with a cost model.  Its shipped
+    constants were measured on one machine per x86-64 level (AVX-512, AVX2);
+    this command times the direct and the FFT kernels here (a few seconds),
+    fits the model and stores the constants in the user's cache folder
+    ($STREAMDSP_CACHE_DIR, else $XDG_CACHE_HOME/streamdsp, else
+    ~/.cache/streamdsp), where every later 'import streamdsp' finds them.
+    --show prints the constants in use and where they come from.
+    """
+    from streamdsp._core import _costmodel
+
+    if args.show:
+        print(f"streamdsp calibrate: cost model constants in use: {_costmodel.SOURCE}")
+        print(_constants_table(_costmodel.ACTIVE))
+        return 0
+    from streamdsp._core import _calibrate
+
+    t0 = time.perf_counter()
+    say = None if args.quiet else (lambda text: print("  " + text, flush=True))
+    try:
+        constants = _calibrate.measure(say)
+        path = _calibrate.save(constants)
+    except OSError as e:
+        return _fail("calibrate", f"cannot store the calibration: {e}", 1)
+    print(f"streamdsp calibrate: measured in {time.perf_counter() - t0:.1f} s on an "
+          f"{_costmodel.isa_level()} CPU; wrote {path}")
+    print(_constants_table(constants))
+    print("  used from the next 'import streamdsp' on (delete the file to go back to the "
+          "shipped defaults)")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 
 def _first_line(doc):
     return doc.strip().splitlines()[0]
@@ -567,6 +611,13 @@ def make_parser():
     p = sub.add_parser("devices", help=_first_line(cmd_devices.__doc__),
                        description=_doc(cmd_devices), formatter_class=raw)
     p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("calibrate", help=_first_line(cmd_calibrate.__doc__),
+                       description=_doc(cmd_calibrate), formatter_class=raw)
+    p.add_argument("--show", action="store_true",
+                   help="print the constants in use and where they come from, measure nothing")
+    p.add_argument("-q", "--quiet", action="store_true", help="no line per measurement")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("live", help=_first_line(cmd_live.__doc__), description=_doc(cmd_live),
                        formatter_class=raw, epilog=chain_help())

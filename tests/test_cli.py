@@ -89,7 +89,7 @@ def test_help_describes_every_command_once(tmp_path):
     proc = run("--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "streaming DSP chains" in proc.stdout          # the module docstring
-    for command in ("demo", "process", "devices", "live"):
+    for command in ("demo", "process", "devices", "live", "calibrate"):
         assert len(re.findall(rf"^\s+{command}\s+\S", proc.stdout, re.M)) == 1, proc.stdout
 
 
@@ -106,7 +106,7 @@ def test_demo_help_describes_the_chain_the_demo_runs(tmp_path):
     assert "if matplotlib is installed" not in flat
 
 
-@pytest.mark.parametrize("command", ["demo", "process", "devices", "live"])
+@pytest.mark.parametrize("command", ["demo", "process", "devices", "live", "calibrate"])
 def test_every_command_has_help(tmp_path, command):
     proc = run(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
