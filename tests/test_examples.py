@@ -71,6 +71,15 @@ def test_example_tiny_run(script, tmp_path):
     assert list(tmp_path.iterdir()) == [out]   # nothing written outside --out-dir
 
 
+@pytest.mark.parametrize("script", OFFLINE, ids=lambda p: p.name)
+def test_example_writes_into_streamdsp_out_by_default(script, tmp_path):
+    # every example writes its outputs to one place: ./streamdsp-out/ unless told
+    proc = run(script, "--seconds", "0.2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["streamdsp-out"]
+    assert list((tmp_path / "streamdsp-out").iterdir())
+
+
 FILTER_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "01_filter_a_file.py"
 
 
