@@ -3,8 +3,8 @@
 
 Reads INPUT (any format libsndfile reads) chunk by chunk, runs it through a
 linear-phase FIR low-pass designed with scipy.signal.firwin, and writes
-<name>_lowpass.<ext> (same format and subtype) into --out-dir (default: the
-input's folder).  With no INPUT it first synthesises --seconds of a test
+<name>_lowpass.<ext> (same format and subtype) into --out-dir (default:
+./streamdsp-out/).  With no INPUT it first synthesises --seconds of a test
 signal (a 440 Hz tone, a 6 kHz tone and white noise at 48 kHz), writes it as
 synth_input.wav and filters that, so the example runs offline.
 
@@ -51,9 +51,8 @@ def main(argv=None):
                         help="cutoff frequency in Hz (default: %(default)s)")
     parser.add_argument("--numtaps", metavar="N", type=int, default=101,
                         help="FIR length, odd (default: %(default)s)")
-    parser.add_argument("--out-dir", metavar="DIR",
-                        help="folder for the output (default: the input's folder, or . "
-                             "for the synthetic input)")
+    parser.add_argument("--out-dir", metavar="DIR", default="streamdsp-out",
+                        help="folder for the output (default: ./%(default)s/)")
     parser.add_argument("--seconds", metavar="S", type=float, default=5.0,
                         help="length of the synthetic input (default: %(default)s)")
     # the default chunk size is the one FileSource itself uses
@@ -64,7 +63,7 @@ def main(argv=None):
 
     if args.input and not os.path.isfile(args.input):
         parser.exit(1, f"FileNotFoundError: no such file: {args.input!r}\n")
-    out_dir = args.out_dir or (os.path.dirname(os.path.abspath(args.input)) if args.input else ".")
+    out_dir = args.out_dir
     os.makedirs(out_dir, exist_ok=True)
     path = args.input or synthesize(os.path.join(out_dir, "synth_input.wav"), args.seconds)
 

@@ -14,7 +14,7 @@ thread that runs
   * a Savitzky-Golay smoother (window 21, order 3);
   * a decimation by 4 to 2.5 kHz (polyphase anti-aliasing FIR);
 
-and writes the result both to acquisition.flac in --out-dir (a FileSink
+and writes the result both to acquisition.flac in --out-dir (default ./streamdsp-out/; a FileSink
 that brings the file's header up to date every second, so that even a
 killed process leaves a valid file missing at most the last second) and
 to a RingBuffer holding the last 5 s, which a monitor thread reads once a
@@ -158,8 +158,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", metavar="S", type=float, default=10.0,
                         help="how long to acquire; 0 runs until Ctrl-C (default: %(default)s)")
-    parser.add_argument("--out-dir", "--out", metavar="DIR", dest="out_dir", default=".",
-                        help="folder for acquisition.flac (default: the current folder)")
+    parser.add_argument("--out-dir", "--out", metavar="DIR", dest="out_dir", default="streamdsp-out",
+                        help="folder for acquisition.flac (default: ./%(default)s/)")
     parser.add_argument("--speed", metavar="X", type=float, default=1.0,
                         help="sensor pace, times real time; 0: as fast as possible (default: %(default)s)")
     parser.add_argument("--overflow", choices=["block", "drop_oldest", "raise"], default="block",

@@ -25,8 +25,8 @@ an acquisition loop receives them from a device, and the result is checked
 against scipy.signal.sosfilt + lfilter on the whole recording.  The script
 prints how long the filtering took (best of 3 passes) against scipy.signal
 with carried state on the same chunks, and writes a plot (raw vs filtered
-lead, and the chain's frequency response) into --out-dir (default: a new
-temporary folder).
+lead, and the chain's frequency response) into --out-dir (default:
+./streamdsp-out/).
 
     python examples/biosignal_filter.py
     python examples/biosignal_filter.py --seconds 60 --leads 12 --out-dir plots
@@ -35,7 +35,6 @@ temporary folder).
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -106,14 +105,14 @@ def main(argv=None):
                         help="length of the synthetic recording (default: %(default)s)")
     parser.add_argument("--leads", metavar="N", type=int, default=8,
                         help="number of ECG leads, i.e. channels (default: %(default)s)")
-    parser.add_argument("--out-dir", "--out", metavar="DIR", dest="out_dir",
-                        help="folder for the plot (default: a new temporary folder)")
+    parser.add_argument("--out-dir", "--out", metavar="DIR", dest="out_dir", default="streamdsp-out",
+                        help="folder for the plot (default: ./%(default)s/)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.leads < 1:
         parser.error("--seconds must be > 0 and --leads >= 1")
 
-    out_dir = args.out_dir or tempfile.mkdtemp(prefix="streamdsp-ecg-")
+    out_dir = args.out_dir
     os.makedirs(out_dir, exist_ok=True)
     raw, clean = synthesize_ecg(args.seconds, args.leads, args.seed)
 

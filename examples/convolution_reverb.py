@@ -16,7 +16,6 @@ Runs about 150-300x faster than real time on a 2-core Xeon (the stereo
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -51,7 +50,8 @@ def load_or_make(seconds):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out-dir", default=None, help="where to write reverb.wav (default: a temp dir)")
+    parser.add_argument("--out-dir", metavar="DIR", default="streamdsp-out",
+                        help="where to write reverb.wav (default: ./%(default)s/)")
     parser.add_argument("--seconds", type=float, default=None, help="use only this much of the recording")
     parser.add_argument("--wet", type=float, default=0.35, help="wet level (default: %(default)s)")
     parser.add_argument("--block-size", type=int, default=256, help="smallest partition (default: %(default)s)")
@@ -72,7 +72,7 @@ def main(argv=None):
     wall = time.perf_counter() - t0
     y /= max(1.0, float(np.max(np.abs(y))) / 0.9)
 
-    out_dir = args.out_dir or tempfile.mkdtemp(prefix="streamdsp-reverb-")
+    out_dir = args.out_dir
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "reverb.wav")
     soundfile.write(path, y, sr, subtype="FLOAT")

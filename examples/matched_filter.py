@@ -11,7 +11,7 @@ peak as an event (sample index of the chirp's last sample, lag = where it
 starts, score, channel); ``distance`` merges the side peaks of one chirp's
 oscillating correlation into its main peak.  The events are printed next to the true positions, and a
 plot of the signal, the score and the detections is written to --out-dir
-as matched_filter.png.
+(default: ./streamdsp-out/) as matched_filter.png.
 
 The normalised score does not depend on the chirps' amplitude or on a DC
 offset, so one threshold works for loud and quiet signals alike.  On a
@@ -115,8 +115,8 @@ def main(argv=None):
     parser.add_argument("--chunk", metavar="N", type=int, default=1024,
                         help="frames per chunk streamed through the detector (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    parser.add_argument("--out-dir", metavar="DIR", default=".",
-                        help="where to write matched_filter.png (default: %(default)s)")
+    parser.add_argument("--out-dir", metavar="DIR", default="streamdsp-out",
+                        help="where to write matched_filter.png (default: ./%(default)s/)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.chunk <= 0:
         parser.exit(1, "ValueError: --seconds and --chunk must be positive\n")

@@ -15,7 +15,7 @@ The FLAC file's header is brought up to date every second, so a killed
 recording stays readable.
 
 It records for --seconds (default 10; 0: until Ctrl-C) into record.flac in
---out-dir (default: the current folder).  At the end it prints what it
+--out-dir (default: ./streamdsp-out/).  At the end it prints what it
 recorded and the stream's counters (xruns, frames dropped because the
 writer fell behind).
 
@@ -75,8 +75,8 @@ def main(argv=None):
                         help="high-pass cutoff in Hz (default: %(default)s)")
     parser.add_argument("--seconds", metavar="S", type=float, default=10.0,
                         help="how long to record; 0: until Ctrl-C (default: %(default)s)")
-    parser.add_argument("--out-dir", metavar="DIR", default=".",
-                        help="folder for record.flac (default: the current folder)")
+    parser.add_argument("--out-dir", metavar="DIR", default="streamdsp-out",
+                        help="folder for record.flac (default: ./%(default)s/)")
     args = parser.parse_args(argv)
 
     if args.list_devices:

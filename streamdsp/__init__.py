@@ -54,6 +54,10 @@ AudioInput      -- frames from an input device, as a source (recording, acquisit
 AudioOutput     -- play chunks on an output device, as a sink.
 scope           -- a live scope of a RingBuffer in the browser (needs bokeh: streamdsp[scope]).
 
+Data
+----
+datasets        -- synthetic test signals: a speech-like voice, a stereo concert-hall response.
+
 Errors
 ------
 StreamDSPError, ChannelMismatchError, StreamStateError, ChainSyntaxError,
@@ -89,6 +93,7 @@ from streamdsp._io._sinks import CallbackSink, RingBuffer, Tee
 from streamdsp._graph._runner import QueueFullError, Runner
 from streamdsp._io._audio import AudioInput, AudioOutput, AudioStream
 from streamdsp._io._scope import scope
+from streamdsp import datasets
 
 __version__ = "0.1.0"
 
@@ -103,4 +108,5 @@ __all__ = [
     "PortAudioMissingError",
     "Sine", "Chirp", "Noise", "CallbackSink", "RingBuffer", "Tee", "Runner", "QueueFullError",
     "AudioStream", "AudioInput", "AudioOutput", "scope",
+    "datasets",
 ]

@@ -6,6 +6,7 @@ around names, arguments and ``|`` is ignored, and names are case-insensitive::
     gain:0.5 | delay:480 | fir:taps.npy
     convolver:hall.wav | gain:-6dB
     butter:4,200-4000,bandpass | savgol:31,3
+    highpass:80 | lowpass:4000 | bandpass:300,3400     (order 4 Butterworth)
 
 Every element is checked, and every file it names is read, before the
 chain is returned, so that a bad chain fails before any output is written.
@@ -13,7 +14,7 @@ Errors are :class:`~streamdsp.ChainSyntaxError` (a ``ValueError``) naming the
 element by position and text, and saying why::
 
     chain element 2 of 2 'gian:0.5': unknown block 'gian'; expected one of
-    butter, convolver, delay, fir, gain, savgol
+    bandpass, bandstop, butter, convolver, delay, fir, gain, highpass, lowpass, savgol
 """
 
 import math
@@ -220,25 +221,52 @@ def _butter(args, samplerate, channels):
             raise _ArgError(f"butter: expected the {btype} cutoff as LOW-HIGH in Hz "
                             f"(e.g. 300-3400), got {args[1]!r}")
         cutoff = (_number("butter", "LOW", band.group(1)), _number("butter", "HIGH", band.group(2)))
-        if not 0 < cutoff[0] < cutoff[1]:
-            raise _ArgError(f"butter: expected 0 < LOW < HIGH, got {args[1]!r}")
     else:
         if band:
             raise _ArgError(f"butter: expected one cutoff in Hz for a {btype}, got the range "
                             f"{args[1]!r} (a range needs btype bandpass or bandstop)")
         cutoff = _number("butter", "CUTOFF_HZ", args[1])
-        if cutoff <= 0:
-            raise _ArgError(f"butter: expected CUTOFF_HZ > 0, got {args[1]!r}")
+    return _design("butter", order, cutoff, btype, samplerate, args[1])
+
+
+def _design(name, order, cutoff, btype, samplerate, text):
+    """A Butterworth LTISystem (second-order sections) after checking the cutoffs."""
+    if np.ndim(cutoff) and not 0 < cutoff[0] < cutoff[1]:
+        raise _ArgError(f"{name}: expected 0 < LOW < HIGH, got {text!r}")
+    if not np.ndim(cutoff) and cutoff <= 0:
+        raise _ArgError(f"{name}: expected CUTOFF_HZ > 0, got {text!r}")
     if samplerate is None:
-        raise _ArgError("butter: needs the sample rate to design the filter, and none was given")
+        raise _ArgError(f"{name}: needs the sample rate to design the filter, and none was given")
     nyquist = samplerate / 2.0
     if max(np.atleast_1d(cutoff)) >= nyquist:
-        raise _ArgError(f"butter: expected cutoffs below the Nyquist frequency "
-                        f"({nyquist:g} Hz at {samplerate:g} Hz), got {args[1]!r}")
+        raise _ArgError(f"{name}: expected cutoffs below the Nyquist frequency "
+                        f"({nyquist:g} Hz at {samplerate:g} Hz), got {text!r}")
     from scipy.signal import butter
 
     sos = butter(order, cutoff, btype=btype, output="sos", fs=samplerate)
-    return _build("butter", _sd.LTISystem.from_sos, sos)
+    return _build(name, _sd.LTISystem.from_sos, sos)
+
+
+_ALIAS_ORDER = 4
+
+
+def _alias(btype):
+    """``lowpass:CUTOFF_HZ[,ORDER]``, ``bandpass:LOW,HIGH[,ORDER]``...: ``butter`` by its type."""
+    band = btype in ("bandpass", "bandstop")
+    usage = "LOW,HIGH[,ORDER]" if band else "CUTOFF_HZ[,ORDER]"
+
+    def build(args, samplerate, channels):
+        nc = 2 if band else 1
+        _count(btype, args, usage, nc, nc + 1)
+        order = _integer(btype, "ORDER", args[nc], 1) if len(args) > nc else _ALIAS_ORDER
+        if band:
+            cutoff = (_number(btype, "LOW", args[0]), _number(btype, "HIGH", args[1]))
+        else:
+            cutoff = _number(btype, "CUTOFF_HZ", args[0])
+        return _design(btype, order, cutoff, btype, samplerate, ",".join(args[:nc]))
+
+    return (f"{btype}:{usage}", f"Butterworth {btype}, order {_ALIAS_ORDER} unless given "
+            f"(as butter:ORDER,...,{btype})", build)
 
 
 #: name -> (usage, one-line description, builder)
@@ -252,6 +280,7 @@ BLOCKS = {
     "savgol": ("savgol:WINDOW,ORDER", "Savitzky-Golay smoother", _savgol),
     "butter": ("butter:ORDER,CUTOFF_HZ[,btype]", "Butterworth filter; btype lowpass (default), "
                "highpass, bandpass or bandstop; band cutoffs as LOW-HIGH", _butter),
+    **{btype: _alias(btype) for btype in _BTYPES},
 }
 
 
@@ -278,7 +307,9 @@ def parse_chain(text, samplerate=None, channels=None):
         arguments and ``|``; names are case-insensitive.  Known blocks:
         ``gain:G`` (linear, or ``-6dB``), ``delay:N``, ``fir:TAPS.npy``,
         ``convolver:IR_FILE``, ``savgol:WINDOW,ORDER``,
-        ``butter:ORDER,CUTOFF_HZ[,btype]``.
+        ``butter:ORDER,CUTOFF_HZ[,btype]``, and its short forms
+        ``lowpass:CUTOFF_HZ[,ORDER]``, ``highpass:...``,
+        ``bandpass:LOW,HIGH[,ORDER]``, ``bandstop:...`` (order 4 unless given).
     samplerate : float, optional
         Sample rate of the stream, needed by blocks designed in Hz
         (``butter``).
@@ -306,7 +337,11 @@ def parse_chain(text, samplerate=None, channels=None):
     >>> parse_chain("gian:0.5")
     Traceback (most recent call last):
     ...
-    streamdsp._errors.ChainSyntaxError: chain element 1 of 1 'gian:0.5': unknown block 'gian'; expected one of butter, convolver, delay, fir, gain, savgol
+    streamdsp._errors.ChainSyntaxError: chain element 1 of 1 'gian:0.5': unknown block 'gian'; expected one of bandpass, bandstop, butter, convolver, delay, fir, gain, highpass, lowpass, savgol
+    >>> parse_chain("gain:0.5 >> delay:2")
+    Traceback (most recent call last):
+    ...
+    streamdsp._errors.ChainSyntaxError: chain element 1 of 1 'gain:0.5 >> delay:2': expected blocks separated by '|', got '>>' between them; write 'gain:0.5 | delay:2'
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_chain: expected the chain as a str, got {type(text).__name__} {text!r:.60}")
@@ -330,9 +365,20 @@ def parse_chain(text, samplerate=None, channels=None):
     return _sd.Pipeline(*blocks)
 
 
+def _check_separators(element):
+    """Refuse ``gain:0.5 >> fir:x`` and ``gain:0.5, fir:x``, suggesting ``|``."""
+    names = "|".join(sorted(BLOCKS, key=len, reverse=True))
+    separator = re.compile(rf"\s*(>>|->|=>|,|;|&&)\s*(?=(?:{names})\s*:)", re.IGNORECASE)
+    m = separator.search(element)
+    if m:
+        raise _ArgError(f"expected blocks separated by '|', got {m.group(1)!r} between them; "
+                        f"write {separator.sub(' | ', element)!r}")
+
+
 def _parse_element(element, samplerate, channels):
     if not element:
         raise _ArgError("expected a block (name:arg,...), got nothing (an extra '|'?)")
+    _check_separators(element)
     name, colon, rest = element.partition(":")
     name = name.strip().lower()
     if name not in BLOCKS:

@@ -1,13 +1,6 @@
 """streamdsp: run streaming DSP chains on signals, files and live audio.
 
-Commands:
-  demo       synthesise a test signal, run a real chain over it (low-pass FIR,
-             convolution reverb, gain) and write WAV files and a plot
-  process    run a chain of blocks over an audio file, with a progress bar
-  devices    list the audio devices (needs PortAudio)
-  live       run a chain live from the default input to the default output
-
-A chain is blocks separated by '|', each name:arg,arg,...  For example:
+Start with 'streamdsp demo'.  A chain is blocks separated by '|', each name:arg,arg,...  For example:
   streamdsp process in.wav out.wav --chain "fir:taps.npy | gain:-6dB"
 Run 'streamdsp <command> --help' for a command's options.
 """
@@ -244,11 +237,13 @@ def cmd_demo(args):
     """Synthesise a test signal, run a real chain over it, write audio and a plot.
 
     The signal is a few seconds of a sung-like melody with vibrato, bright
-    noise bursts and mains hum at 48 kHz, the same every run.  The chain is
-    a low-pass FIR, a convolution reverb (an FFT FIR with a synthetic
-    0.5 s room response) and a gain, run chunk by chunk with streamdsp.run.
-    Writes demo_input.wav, demo_output.wav and demo.png (if matplotlib is
-    installed) into the output folder and prints what it did.
+    noise bursts and mains hum at 48 kHz, the same every run.  The chain,
+    run chunk by chunk with streamdsp.run, is: hum removal (an 80 Hz
+    4th-order Butterworth high-pass, LTISystem), a low-pass at 4 kHz (a
+    255-tap FIR), a convolution reverb (a Convolver with a synthetic 0.5 s
+    room response, no latency) and a gain of 1.25.  Writes demo_input.wav,
+    demo_output.wav and demo.png (waveforms, spectrograms and spectra of
+    both) into the output folder and prints what it did.
     """
     import soundfile
 
@@ -468,9 +463,13 @@ def cmd_devices(args):
         return code
     devices = sounddevice.query_devices()
     if len(devices) == 0:
-        print("no audio devices found")
-    else:
-        print(devices)
+        apis = ", ".join(api["name"] for api in sounddevice.query_hostapis()) or "none"
+        return _fail("devices", f"PortAudio found no audio devices (host APIs tried: {apis}): "
+                                f"no sound card and no audio server is running. Start one (JACK: "
+                                f"jackd -d alsa, or jackd -d dummy on a machine without a sound "
+                                f"card; or PulseAudio/PipeWire), or connect a device, then run "
+                                f"'streamdsp devices' again", 1)
+    print(devices)
     return 0
 
 
@@ -553,6 +552,50 @@ def _scope_ring(args):
 
 
 # ---------------------------------------------------------------------------
+# calibrate
+
+def _constants_table(constants):
+    rows = [f"    {k:<26} {v:10.4g}" for k, v in constants.items() if k != "correlator"]
+    rows += [f"    correlator.{k:<15} {v:10.4g}" for k, v in constants["correlator"].items()]
+    return "\n".join(rows)
+
+
+def cmd_calibrate(args):
+    """Measure this machine's FIR and FFT kernels so that method="auto" chooses right here.
+
+    FIR(method="auto"), the Convolver's partition plan, SavitzkyGolay and the
+    Correlator's engine rank their algorithms with a cost model.  Its shipped
+    constants were measured on one machine per x86-64 level (AVX-512, AVX2);
+    this command times the direct and the FFT kernels here (a few seconds),
+    fits the model and stores the constants in the user's cache folder
+    ($STREAMDSP_CACHE_DIR, else $XDG_CACHE_HOME/streamdsp, else
+    ~/.cache/streamdsp), where every later 'import streamdsp' finds them.
+    --show prints the constants in use and where they come from.
+    """
+    from streamdsp._core import _costmodel
+
+    if args.show:
+        print(f"streamdsp calibrate: cost model constants in use: {_costmodel.SOURCE}")
+        print(_constants_table(_costmodel.ACTIVE))
+        return 0
+    from streamdsp._core import _calibrate
+
+    t0 = time.perf_counter()
+    say = None if args.quiet else (lambda text: print("  " + text, flush=True))
+    try:
+        constants = _calibrate.measure(say)
+        path = _calibrate.save(constants)
+    except OSError as e:
+        return _fail("calibrate", f"cannot store the calibration: {e}", 1)
+    print(f"streamdsp calibrate: measured in {time.perf_counter() - t0:.1f} s on an "
+          f"{_costmodel.isa_level()} CPU; wrote {path}")
+    print(_constants_table(constants))
+    print("  used from the next 'import streamdsp' on (delete the file to go back to the "
+          "shipped defaults)")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 
 def _first_line(doc):
     return doc.strip().splitlines()[0]
@@ -606,6 +649,13 @@ def make_parser():
     p = sub.add_parser("devices", help=_first_line(cmd_devices.__doc__),
                        description=_doc(cmd_devices), formatter_class=raw)
     p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("calibrate", help=_first_line(cmd_calibrate.__doc__),
+                       description=_doc(cmd_calibrate), formatter_class=raw)
+    p.add_argument("--show", action="store_true",
+                   help="print the constants in use and where they come from, measure nothing")
+    p.add_argument("-q", "--quiet", action="store_true", help="no line per measurement")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("live", help=_first_line(cmd_live.__doc__), description=_doc(cmd_live),
                        formatter_class=raw, epilog=chain_help())

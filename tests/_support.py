@@ -176,13 +176,28 @@ def python_env(**extra):
                 **extra)
 
 
-def run_python_code(code, *args, env=None, timeout=120):
+def run_python_code(code, *args, env=None, timeout=120, cwd=TESTS_DIR):
     """``python -c code args...`` in a child that imports the same streamdsp as the tests.
 
-    It runs from the tests folder: ``python -c`` puts its working directory
-    first on sys.path, and from the checkout's root that would import the
-    uncompiled sources instead of the built package.
+    It runs from the tests folder unless told otherwise: ``python -c`` puts
+    its working directory first on sys.path, and from the checkout's root
+    that would import the uncompiled sources instead of the built package.
     """
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=TESTS_DIR,
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd,
                           env=env if env is not None else python_env(), capture_output=True,
                           text=True, timeout=timeout)
+
+
+README_PATH = os.path.join(os.path.dirname(TESTS_DIR), "README.md")
+
+
+def readme_python_blocks():
+    """The README's ```python blocks, in order."""
+    import re
+    with open(README_PATH, encoding="utf-8") as f:
+        return re.findall(r"```python\n(.*?)```", f.read(), re.S)
+
+
+def is_live_block(code):
+    """A README block that needs an audio device (run by tests/live against JACK)."""
+    return "AudioStream(" in code or "AudioInput(" in code or "AudioOutput(" in code

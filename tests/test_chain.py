@@ -127,6 +127,12 @@ def test_savgol_matches_savgol_filter():
     ("butter:2,500,highpass", (2, 500.0, "highpass")),
     ("butter:3,300-3400", (3, (300.0, 3400.0), "bandpass")),
     ("butter:2, 1000 - 2000 , bandstop", (2, (1000.0, 2000.0), "bandstop")),
+    # the short forms: order 4 unless given
+    ("lowpass:4000", (4, 4000.0, "lowpass")),
+    ("highpass:80", (4, 80.0, "highpass")),
+    ("HighPass: 80, 2", (2, 80.0, "highpass")),
+    ("bandpass:300,3400", (4, (300.0, 3400.0), "bandpass")),
+    ("bandstop:45,55,6", (6, (45.0, 55.0), "bandstop")),
 ])
 def test_butter_matches_sosfilt(text, args):
     (bw,) = parse_chain(text, samplerate=16000)
@@ -192,6 +198,18 @@ def test_unknown_block_lists_every_known_block():
                                      "got the range '100-200'"),
     ("butter:4,30000", 1, "butter: expected cutoffs below the Nyquist frequency "
                           "(24000 Hz at 48000 Hz), got '30000'"),
+    ("lowpass:4000,8,2", 1, "lowpass: expected 1 to 2 arguments (CUTOFF_HZ[,ORDER]), got 3"),
+    ("bandpass:3400", 1, "bandpass: expected 2 to 3 arguments (LOW,HIGH[,ORDER])"),
+    ("bandpass:3400,300", 1, "bandpass: expected 0 < LOW < HIGH, got '3400,300'"),
+    ("highpass:-80", 1, "highpass: expected CUTOFF_HZ > 0, got '-80'"),
+    ("lowpass:30000", 1, "lowpass: expected cutoffs below the Nyquist frequency"),
+    ("lowpass:4000,0", 1, "lowpass: expected ORDER >= 1, got '0'"),
+    # separators other than '|' are named, and the fixed chain given
+    ("gain:0.5 >> fir:x.npy", 1, "expected blocks separated by '|', got '>>' between them; "
+                                 "write 'gain:0.5 | fir:x.npy'"),
+    ("gain:0.5, fir:x.npy", 1, "expected blocks separated by '|', got ',' between them; "
+                               "write 'gain:0.5 | fir:x.npy'"),
+    ("gain:0.5; lowpass:100 -> delay:3", 1, "write 'gain:0.5 | lowpass:100 | delay:3'"),
     ("gain:1 |", 2, "expected a block (name:arg,...), got nothing"),
     ("| gain:1", 1, "expected a block (name:arg,...), got nothing"),
     ("fir:", 1, "fir: expected a file name, got nothing"),

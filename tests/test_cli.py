@@ -85,15 +85,28 @@ def stereo(tmp_path):
 # ---------------------------------------------------------------------------
 # help
 
-def test_help_describes_every_command(tmp_path):
+def test_help_describes_every_command_once(tmp_path):
     proc = run("--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "streaming DSP chains" in proc.stdout          # the module docstring
-    for command in ("demo", "process", "devices", "live"):
-        assert re.search(rf"^\s+{command}\s+\S", proc.stdout, re.M), command
+    for command in ("demo", "process", "devices", "live", "calibrate"):
+        assert len(re.findall(rf"^\s+{command}\s+\S", proc.stdout, re.M)) == 1, proc.stdout
 
 
-@pytest.mark.parametrize("command", ["demo", "process", "devices", "live"])
+def test_demo_help_describes_the_chain_the_demo_runs(tmp_path):
+    helped = run("demo", "--help", cwd=tmp_path).stdout
+    proc = run("demo", "--out", tmp_path, "--seconds", "0.5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ran = re.search(r"^streamdsp demo: (.*)$", proc.stdout, re.M).group(1)
+    assert ran.startswith("hum removal (80 Hz high-pass, 4th order)")
+    flat = " ".join(helped.split())
+    for needle in ("hum removal (an 80 Hz 4th-order Butterworth high-pass", "low-pass at 4 kHz",
+                   "255-tap FIR", "0.5 s room response", "gain of 1.25", "demo.png"):
+        assert needle in flat
+    assert "if matplotlib is installed" not in flat
+
+
+@pytest.mark.parametrize("command", ["demo", "process", "devices", "live", "calibrate"])
 def test_every_command_has_help(tmp_path, command):
     proc = run(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -263,7 +276,7 @@ def test_process_db_gain_and_delay(tmp_path, mono):
 
 @pytest.mark.parametrize("chain, needles", [
     ("gain:0.5 | gian:2", ["chain element 2 of 2 'gian:2'", "unknown block 'gian'",
-                           "butter, convolver, delay, fir, gain, savgol"]),
+                           "bandpass, bandstop, butter, convolver, delay, fir, gain, highpass, lowpass, savgol"]),
     ("gain:loud", ["chain element 1 of 1 'gain:loud'", "expected G to be a number"]),
     ("delay:1.5 | gain:1", ["chain element 1 of 2 'delay:1.5'", "whole number"]),
     ("gain:1|fir:missing.npy", ["chain element 2 of 2 'fir:missing.npy'",
@@ -342,9 +355,24 @@ def test_devices_lists_devices_or_names_the_missing_library(tmp_path):
     proc = run("devices", cwd=tmp_path)
     assert "Traceback" not in proc.stderr
     if proc.returncode == 0:
-        assert proc.stdout.strip()            # a device table, or "no audio devices found"
+        assert proc.stdout.strip()            # a device table
+    elif "libportaudio2" not in proc.stderr:
+        assert_one_line_error(proc, "devices", "PortAudio found no audio devices", code=1)
     else:
         assert_one_line_error(proc, "devices", "libportaudio2", code=1)
+
+
+def test_devices_without_any_audio_server_says_why_and_how_to_start_one(tmp_path):
+    # the test machines have no sound card; a JACK server name that does not
+    # exist keeps a running test server (tests/live) out of this process
+    env = dict(JACK_DEFAULT_SERVER="streamdsp-test-no-such-server", JACK_NO_START_SERVER="1")
+    proc = subprocess.run(CLI + ["devices"], cwd=tmp_path, env=dict(_env(), **env),
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode == 0:
+        pytest.skip(f"this machine has an audio device:\n{proc.stdout}")
+    assert_one_line_error(proc, "devices", "PortAudio found no audio devices",
+                          "no sound card and no audio server is running", "jackd -d dummy",
+                          "then run 'streamdsp devices' again", code=1)
 
 
 def test_devices_without_portaudio_names_the_debian_package(tmp_path):

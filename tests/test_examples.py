@@ -71,6 +71,51 @@ def test_example_tiny_run(script, tmp_path):
     assert list(tmp_path.iterdir()) == [out]   # nothing written outside --out-dir
 
 
+@pytest.mark.parametrize("script", OFFLINE, ids=lambda p: p.name)
+def test_example_writes_into_streamdsp_out_by_default(script, tmp_path):
+    # every example writes its outputs to one place: ./streamdsp-out/ unless told
+    proc = run(script, "--seconds", "0.2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["streamdsp-out"]
+    assert list((tmp_path / "streamdsp-out").iterdir())
+
+
+def _load_example(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_edge_detection_finds_the_steps_and_ramps_it_planted(seed):
+    ex = _load_example("edge_detection")
+    trace, true_steps, true_ramps = ex.make_trace(300.0, ex.RATE, seed)
+    _, _, _, steps, ramps = ex.run_trace(trace, ex.RATE, 51, 2, 2.0, 0.8, 0.5, 256)
+    hits, false = ex.match([p for p, _ in true_steps], [p for p, _ in steps], 30)
+    assert hits == len(true_steps) and false == 0
+    # each step found with its direction
+    for pos, sign in steps:
+        height = next(h for p, h in true_steps if abs(p - pos) <= 30)
+        assert sign == np.sign(height)
+    mids = [(a + b) / 2 for a, b, *_ in true_ramps]
+    hits, false = ex.match(mids, [(a + b) / 2 for a, b, _ in ramps], 50)
+    assert hits >= 0.8 * len(true_ramps) and false == 0
+
+
+def test_edge_detection_events_do_not_depend_on_the_chunk_size():
+    ex = _load_example("edge_detection")
+    trace, _, _ = ex.make_trace(60.0, ex.RATE, 4)
+    results = [ex.run_trace(trace, ex.RATE, 51, 2, 2.0, 0.8, 0.5, chunk) for chunk in (1, 7, 256, 6000)]
+    for r in results[1:]:
+        assert r[3] == results[0][3] and r[4] == results[0][4]
+        np.testing.assert_allclose(r[0], results[0][0], rtol=0, atol=1e-9)
+
+
 FILTER_EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "01_filter_a_file.py"
 
 

@@ -106,6 +106,30 @@ def test_run_tells_a_ring_buffer_the_rate_it_receives():
     np.testing.assert_array_equal(ring.read(), np.arange(50.0, 100.0, 2.0))   # 25 frames at 25 Hz
 
 
+def test_file_sink_takes_the_rate_of_its_source_when_none_is_given(tmp_path):
+    x = np.random.default_rng(3).uniform(-0.5, 0.5, (3000, 2)).astype(np.float32)
+    soundfile.write(tmp_path / "in.wav", x, 22050, subtype="FLOAT")
+    src = sd.FileSource(tmp_path / "in.wav", chunk_size=700)
+    sd.run(src >> sd.Gain(0.5) >> sd.FileSink(tmp_path / "out.wav"))
+    y, rate = soundfile.read(tmp_path / "out.wav", dtype="float32")
+    assert rate == 22050 and np.array_equal(y, 0.5 * x)
+    # after a decimation by 3 the file holds the lower rate
+    sd.run(sd.FileSource(tmp_path / "in.wav") >> sd.Downsample(3) >> sd.FileSink(tmp_path / "d.wav"))
+    assert soundfile.info(tmp_path / "d.wav").samplerate == 7350
+    # a rate given explicitly is kept
+    sd.run(sd.FileSource(tmp_path / "in.wav") >> sd.FileSink(tmp_path / "e.wav", 44100))
+    assert soundfile.info(tmp_path / "e.wav").samplerate == 44100
+
+
+def test_file_sink_without_any_rate_refuses_and_leaves_the_target(tmp_path):
+    (tmp_path / "out.wav").write_bytes(b"old")
+    sink = sd.FileSink(tmp_path / "out.wav")
+    with pytest.raises(sd.StreamStateError, match=r"FileSink: expected a sample rate .* got none"):
+        sd.run(sd.ArraySource(np.zeros(10)) >> sink)
+    assert (tmp_path / "out.wav").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav"]
+
+
 def test_io_and_graph_do_not_import_each_other_at_module_level():
     # Source and Sink live in _core so that _io can define its sources and
     # sinks without importing _graph, which composes them (and vice versa).

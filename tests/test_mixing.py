@@ -1,6 +1,9 @@
 """ChannelMixer specifics beyond the shared contract (tests/test_contract.py)."""
 
+import re
+
 import numpy as np
+from scipy import signal
 import pytest
 from hypothesis import given, strategies as st
 
@@ -257,3 +260,21 @@ def test_mixer_kernels_of_the_lower_instruction_set_levels(level):
     # time; STREAMDSP_ISA_LEVEL caps the choice, so this machine runs them all
     run = run_python_code(_LEVEL_SCRIPT, env=python_env(STREAMDSP_ISA_LEVEL=level))
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+@pytest.mark.parametrize("want, got", [(2, 1), (1, 3)])
+def test_a_channel_mismatch_says_which_mixer_fixes_it(want, got):
+    # a block whose coefficients fix `want` channels, fed `got`: the message
+    # names the ChannelMixer to put before it, and that mixer does fix it
+    rng = np.random.default_rng(7)
+    ir = rng.standard_normal((64, want))      # (64, 1): one channel, not one per channel
+    x = rng.standard_normal((500, got))
+    with pytest.raises(sd.ChannelMismatchError, match=r"expected \d channels \(fixed by its "
+                       r"coefficients\), got \d; .*mix first: ChannelMixer") as err:
+        sd.Convolver(ir).process(x)
+    mixer_text = re.search(r"(ChannelMixer\(.*?\]\]\))", str(err.value)).group(1)
+    chain = eval(mixer_text, {"ChannelMixer": sd.ChannelMixer}) >> sd.Convolver(ir)
+    y = chain.process(x)
+    mixed = x @ np.array(eval(mixer_text[len("ChannelMixer("):-1])).T
+    ref = signal.fftconvolve(mixed, ir, axes=0)[:500]
+    np.testing.assert_allclose(y.reshape(500, -1), ref, atol=1e-9)

@@ -43,7 +43,9 @@ def _is_compiled(cls):
     return path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
 
 
-PUBLIC = [getattr(sd, name) for name in sd.__all__]
+# sd.datasets is a module of functions: its functions are the public objects
+PUBLIC = [getattr(sd, name) for name in sd.__all__ if not inspect.ismodule(getattr(sd, name))] + \
+    [getattr(sd.datasets, name) for name in sd.datasets.__all__]
 # Exceptions keep the built-in constructor, which has no signature in the
 # standard library either (inspect.signature(ValueError) fails too).
 SIGNED = [o for o in PUBLIC if not (isinstance(o, type) and issubclass(o, BaseException))]

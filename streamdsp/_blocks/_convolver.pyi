@@ -15,7 +15,9 @@ class Convolver(Block):
     ones at the head keep the latency low, large ones in the tail keep the
     cost per sample low.  Each size runs a uniformly partitioned
     overlap-save with a frequency-domain delay line; the partition plan is
-    chosen by a cost model measured on this machine kind.  With
+    chosen by the cost model (calibrated on this machine by ``streamdsp
+    calibrate``, else the shipped constants for the CPU's x86-64 level;
+    ``streamdsp calibrate --show`` says which).  With
     ``latency=0`` (the default) the first ``block_size`` taps are computed
     directly in the time domain, so the output has no delay at all.
 

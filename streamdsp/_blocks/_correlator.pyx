@@ -107,7 +107,8 @@ cdef class Correlator(Block):
         reversed template, whose cost per sample does not depend on the
         chunk size.  ``"auto"`` (default): the chunk engine cuts every chunk
         into pieces and computes each by dot products or by the transform
-        size a cost model finds cheapest (a 4096-frame chunk runs at FFT
+        size the cost model finds cheapest (its constants: see
+        ``streamdsp calibrate --show``; a 4096-frame chunk runs at FFT
         speed, a 1-frame chunk at dot-product speed); for templates of 256
         to 65536 samples the partitioned engine is kept ready too, and the
         block switches to whichever the chunk sizes seen lately make

@@ -20,8 +20,10 @@ class FIR(Block):
         ``"direct"`` runs the convolution sum in a vectorised kernel with
         no latency.  ``"fft"`` runs uniformly partitioned overlap-save with
         partitions of ``block_size`` frames and a latency of ``block_size``.
-        ``"auto"`` (default) takes whichever the cost model measured on
-        this kind of machine says is cheaper for ``ntaps``.
+        ``"auto"`` (default) takes whichever the cost model says is
+        cheaper for ``ntaps``: with the constants ``streamdsp calibrate``
+        measured on this machine if it was run, else the shipped ones for
+        the CPU's x86-64 level (``streamdsp calibrate --show`` says which).
     block_size : int, optional
         Partition size of the FFT path (a power of two, ``8 .. 2**29``: the
         FFT has ``2 * block_size`` points, at most ``2**30``).  Default:

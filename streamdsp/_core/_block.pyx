@@ -11,7 +11,7 @@ import numpy as np
 
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import whole_number
-from streamdsp._errors import ChannelMismatchError, StreamStateError
+from streamdsp._errors import ChannelMismatchError, StreamStateError, channel_hint
 
 cnp.import_array()
 
@@ -382,7 +382,7 @@ cdef class Block:
         if self._in_ch and channels != self._in_ch:
             raise ChannelMismatchError(
                 f"{type(self).__name__}: expected {self._in_ch} channels "
-                f"(fixed by its coefficients), got {channels}")
+                f"(fixed by its coefficients), got {channels}; {channel_hint(self._in_ch, channels)}")
         self._dtype = dtype
         self._f32 = dtype == DT_F32
         self._in_ch = channels
@@ -496,7 +496,8 @@ cdef class Block:
                 f"{name}: {what} has {ch} channel{'s' if ch != 1 else ''} "
                 f"but this stream has {want}{'' if index < 0 else ' there'} (fixed by "
                 f"{'its coefficients' if self._coeff_ch and index < 0 else 'the first chunk'}); "
-                f"got shape {a.shape}")
+                f"got shape {a.shape}"
+                f"{'; ' + channel_hint(want, ch) if self._coeff_ch and index < 0 else ''}")
         return ch
 
     cdef object _output(self, object out, Py_ssize_t frames, bint one_d):

@@ -1,44 +1,139 @@
-"""Which algorithm a block should run, decided by costs measured on this machine kind.
-
-The numbers below come from ``benchmarks/bench_fir.py`` (direct kernel and
-partitioned FFT path timed over a grid of taps and chunk sizes, float32,
-2-vCPU Xeon with AVX-512, portable build); see the note on the foundation
-issue.  They only have to rank the methods, not predict absolute times.
+"""Which algorithm a block should run, decided by costs measured on a machine.
 
 This is the one FFT cost model of the package: FIR, SavitzkyGolay, Convolver
 and Correlator all plan with :func:`transform_pair_ns` / :func:`fft_cost`.
 The Correlator ranks its own engines with a second calibration of the same
 formula (``CORRELATOR_NS``), measured together so they rank against each other.
+
+The constants in use (:data:`SOURCE` says which, ``streamdsp calibrate
+--show`` prints it) are, in this order:
+
+1. the ones ``streamdsp calibrate`` measured on this machine, stored in the
+   user's cache folder (:func:`cache_path`; like FFTW's wisdom), if they were
+   measured on a CPU of the same x86-64 level;
+2. else the shipped defaults for the CPU's x86-64 level (:data:`SHIPPED`):
+   ``x86-64-v4`` (AVX-512) were fitted on a 2-vCPU Xeon, ``x86-64-v3``
+   (AVX2 + FMA) on a 2-vCPU AMD EPYC, both with benchmarks/calibrate_costmodel.py;
+   other CPUs get the ``x86-64-v3`` ones.
+
+``STREAMDSP_COSTMODEL=<level>`` (e.g. ``x86-64-v4``) forces a shipped set and
+ignores the cache (the test suite pins its choices that way).  The constants
+are read once, when the package is imported.  They only have to rank the
+methods, not predict absolute times.
 """
 
-# Fitted by benchmarks/calibrate_costmodel.py (float32 mono, portable build;
-# the run is recorded in the foundation issue's note).
+import os
+
 # Direct kernel: ns per output sample per tap, plus a per-sample constant for
 # the copy and shift around the kernel.
-DIRECT_NS_PER_TAP = 0.0215
-DIRECT_NS_FIXED = 0.235
-
 # FFT path per output sample: two transforms of 2P points per P samples,
 # nparts complex multiply-accumulates per bin, and a fixed cost per block
 # (copies, clearing the accumulator, calls) spread over its P samples.
-FFT_NS_PER_POINT_LOG = 0.049  # a transform of n points costs this * n * log2(n) ns
-MAC_NS_PER_BIN = 0.32
-FFT_NS_PER_BLOCK = 145.0
-FFT_NS_FIXED = 0.0
-
-# The same model calibrated for the Correlator (float32, same machine,
-# benchmarks/bench_correlator.py): its chunk engine computes short runs of
-# outputs, so per-point work and a larger per-block cost show, and its direct
-# pieces run sd_fir 64 outputs at a time.  Float64 costs about twice as much
-# on both paths, so the ranking holds for it too.
-CORRELATOR_NS = {
-    "direct_per_tap": 0.024,   # per output sample per tap
-    "direct_fixed": 60.0,      # per direct piece
-    "per_nlogn": 0.045,        # one real transform of n points: this * n * log2(n)
-    "per_point": 0.35,         # products, copies and zero padding per point
-    "per_block": 250.0,        # per transform pair
-    "mac_per_bin": 0.37,       # the partitioned engine: per partition per sample
+# Correlator: its chunk engine computes short runs of outputs, so per-point
+# work and a larger per-block cost show, and its direct pieces run sd_fir 64
+# outputs at a time (benchmarks/bench_correlator.py).  Float64 costs about
+# twice as much on both paths, so the ranking holds for it too.
+SHIPPED = {
+    "x86-64-v4": {
+        "direct_ns_per_tap": 0.0215, "direct_ns_fixed": 0.235,
+        "fft_ns_per_point_log": 0.049, "mac_ns_per_bin": 0.32, "fft_ns_per_block": 145.0,
+        "correlator": {"direct_per_tap": 0.024, "direct_fixed": 60.0, "per_nlogn": 0.045,
+                       "per_point": 0.35, "per_block": 250.0, "mac_per_bin": 0.37},
+    },
+    # `streamdsp calibrate` x3 on a 2-vCPU AMD EPYC (AVX2), medians, 2026-12-03
+    "x86-64-v3": {
+        "direct_ns_per_tap": 0.0334, "direct_ns_fixed": 0.80,
+        "fft_ns_per_point_log": 0.131, "mac_ns_per_bin": 0.40, "fft_ns_per_block": 104.0,
+        "correlator": {"direct_per_tap": 0.0373, "direct_fixed": 43.0, "per_nlogn": 0.120,
+                       "per_point": 0.93, "per_block": 180.0, "mac_per_bin": 0.46},
+    },
 }
+_FALLBACK_LEVEL = "x86-64-v3"
+CACHE_FILE = "costmodel.json"
+
+
+def isa_level():
+    """The CPU's x86-64 micro-architecture level: ``"x86-64-v4"``, ``"x86-64-v3"`` or ``"other"``.
+
+    Read from the ``flags`` line of /proc/cpuinfo (Linux); elsewhere ``"other"``.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+            else:
+                return "other"
+    except OSError:
+        return "other"
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
+        return "x86-64-v4"
+    if {"avx2", "fma", "bmi2"} <= flags:
+        return "x86-64-v3"
+    return "other"
+
+
+def cache_path():
+    """Where ``streamdsp calibrate`` stores this machine's constants.
+
+    ``$STREAMDSP_CACHE_DIR``, else ``$XDG_CACHE_HOME/streamdsp``, else
+    ``~/.cache/streamdsp``; the file is ``costmodel.json``.
+    """
+    folder = os.environ.get("STREAMDSP_CACHE_DIR")
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "streamdsp")
+    return os.path.join(folder, CACHE_FILE)
+
+
+def _valid(constants):
+    want = set(SHIPPED[_FALLBACK_LEVEL])
+    if not isinstance(constants, dict) or set(constants) != want:
+        return False
+    corr = constants["correlator"]
+    if not isinstance(corr, dict) or set(corr) != set(SHIPPED[_FALLBACK_LEVEL]["correlator"]):
+        return False
+    values = [v for k, v in constants.items() if k != "correlator"] + list(corr.values())
+    return all(isinstance(v, (int, float)) and 0 <= v < 1e6 for v in values)
+
+
+def load():
+    """``(constants, source)``: the constants to use here and a sentence saying where they are from."""
+    level = isa_level()
+    forced = os.environ.get("STREAMDSP_COSTMODEL", "")
+    if forced in SHIPPED:
+        return SHIPPED[forced], f"shipped defaults for {forced} (forced by STREAMDSP_COSTMODEL)"
+    shipped = SHIPPED.get(level, SHIPPED[_FALLBACK_LEVEL])
+    shipped_source = f"shipped defaults for {level if level in SHIPPED else _FALLBACK_LEVEL}" + \
+        ("" if level in SHIPPED else f" (this CPU is {level})")
+    path = cache_path()
+    if not os.path.exists(path):
+        return shipped, f"{shipped_source}; run 'streamdsp calibrate' to measure this machine"
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            stored = json.load(f)
+    except (OSError, ValueError) as e:
+        return shipped, f"{shipped_source} ({path} is unreadable: {e})"
+    if not isinstance(stored, dict) or not _valid(stored.get("constants")):
+        return shipped, f"{shipped_source} ({path} is not a streamdsp calibration)"
+    if stored.get("isa") != level:
+        return shipped, (f"{shipped_source} ({path} was measured on an {stored.get('isa')} CPU, "
+                         f"this one is {level})")
+    return stored["constants"], f"calibrated on this machine ({path}, {stored.get('date', '?')})"
+
+
+ACTIVE, SOURCE = load()
+
+DIRECT_NS_PER_TAP = ACTIVE["direct_ns_per_tap"]
+DIRECT_NS_FIXED = ACTIVE["direct_ns_fixed"]
+FFT_NS_PER_POINT_LOG = ACTIVE["fft_ns_per_point_log"]   # a transform of n points: this * n * log2(n)
+MAC_NS_PER_BIN = ACTIVE["mac_ns_per_bin"]
+FFT_NS_PER_BLOCK = ACTIVE["fft_ns_per_block"]
+FFT_NS_FIXED = 0.0
+CORRELATOR_NS = dict(ACTIVE["correlator"])
 
 
 def direct_cost(ntaps):
@@ -71,23 +166,33 @@ def fft_cost(ntaps, block_size, per_nlogn=FFT_NS_PER_POINT_LOG, per_point=0.0,
     return fixed + block / block_size + mac_per_bin * nparts
 
 
-def fft_partition(ntaps, max_block=8192):
-    """Partition size (power of two) minimising :func:`fft_cost` for ``ntaps``."""
+def fft_partition(ntaps, max_block=8192, constants=None):
+    """Partition size (power of two) minimising :func:`fft_cost` for ``ntaps``.
+
+    ``constants`` (as in :data:`SHIPPED`) replace the ones in use, to compare sets.
+    """
+    c = constants or ACTIVE
     best, best_cost = 8, float("inf")
     p = 8
     while p <= max_block:
-        c = fft_cost(ntaps, p)
-        if c < best_cost:
-            best, best_cost = p, c
+        cost = fft_cost(ntaps, p, c["fft_ns_per_point_log"], 0.0, c["fft_ns_per_block"],
+                        c["mac_ns_per_bin"], FFT_NS_FIXED)
+        if cost < best_cost:
+            best, best_cost = p, cost
         if p >= 2 * ntaps:
             break
         p *= 2
     return best
 
 
-def fir_method(ntaps):
+def fir_method(ntaps, constants=None):
     """``"direct"`` or ``"fft"``, whichever is estimated cheaper for ``ntaps``."""
-    return "direct" if direct_cost(ntaps) <= fft_cost(ntaps, fft_partition(ntaps)) else "fft"
+    c = constants or ACTIVE
+    p = fft_partition(ntaps, constants=c)
+    fft = fft_cost(ntaps, p, c["fft_ns_per_point_log"], 0.0, c["fft_ns_per_block"],
+                   c["mac_ns_per_bin"], FFT_NS_FIXED)
+    direct = c["direct_ns_fixed"] + c["direct_ns_per_tap"] * ntaps
+    return "direct" if direct <= fft else "fft"
 
 
 def _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, max_block):

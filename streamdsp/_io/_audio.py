@@ -24,8 +24,36 @@ _PORTAUDIO_HINT = ("install it (Debian/Ubuntu: apt-get install libportaudio2; Fe
                    "portaudio; macOS: brew install portaudio)")
 
 
+# The C callback path hands PortAudio a raw function pointer through
+# sounddevice's private _StreamBase (the public Stream always wraps a Python
+# callback).  pyproject.toml pins the versions this was tested with, and
+# tests/test_sounddevice_api.py fails loudly if a release changes it.
+SOUNDDEVICE_TESTED = ">=0.4.6,<0.6"
+_STREAMBASE_PARAMETERS = ("kind", "samplerate", "blocksize", "device", "channels", "dtype",
+                          "latency", "callback", "userdata", "wrap_callback")
+
+
+def _private_api_problem(sdm):
+    """What of sounddevice's private API (``_StreamBase``, ``_ffi.cast``) is missing, or None."""
+    import inspect
+
+    base = getattr(sdm, "_StreamBase", None)
+    if base is None:
+        return "it has no _StreamBase"
+    try:
+        params = inspect.signature(base.__init__).parameters
+    except (TypeError, ValueError) as e:
+        return f"the signature of _StreamBase cannot be read ({e})"
+    missing = [p for p in _STREAMBASE_PARAMETERS if p not in params]
+    if missing:
+        return f"_StreamBase takes no {', '.join(missing)}"
+    if not callable(getattr(getattr(sdm, "_ffi", None), "cast", None)):
+        return "it has no _ffi.cast"
+    return None
+
+
 def _sounddevice(who):
-    """Import sounddevice, or say clearly what is missing."""
+    """Import sounddevice, or say clearly what is missing or changed."""
     try:
         import sounddevice
     except OSError as e:
@@ -35,6 +63,13 @@ def _sounddevice(who):
     except ImportError as e:
         raise ImportError(f"{who}: live audio needs the sounddevice package "
                           f"(pip install sounddevice): {e}") from e
+    problem = _private_api_problem(sounddevice)
+    if problem is not None:
+        version = getattr(sounddevice, "__version__", "?")
+        raise ImportError(
+            f"{who}: expected sounddevice {SOUNDDEVICE_TESTED} (its private _StreamBase carries "
+            f"streamdsp's C callback), got {version}, where {problem}; "
+            f"pip install 'sounddevice{SOUNDDEVICE_TESTED}'")
     return sounddevice
 
 

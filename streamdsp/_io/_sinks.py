@@ -104,9 +104,12 @@ class FileSink(Sink):
     Parameters
     ----------
     path : str or path-like
-    samplerate : int
+    samplerate : int, optional
         Frames per second, a whole number (audio files store an integer
-        rate): ``44100.0`` is taken, ``44100.7`` refused.
+        rate): ``44100.0`` is taken, ``44100.7`` refused.  Default: the
+        rate of what the sink receives, which :func:`streamdsp.run` and
+        :class:`Runner` take from the source (divided by the chain's rate
+        change); a sink fed without one refuses its first chunk.
     subtype : str, optional
         libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``...).
         Default: the stream's own sample type where the format stores it
@@ -170,13 +173,17 @@ class FileSink(Sink):
     '...y.wav'
     >>> soundfile.info(path).subtype, float(soundfile.read(path)[0].max())   # float64 in, DOUBLE out
     ('DOUBLE', 1.5)
+    >>> src = sd.ArraySource(np.zeros(100), samplerate=16000)
+    >>> sink = sd.FileSink(os.path.join(tempfile.mkdtemp(), "z.flac"))   # the rate comes from src
+    >>> _ = sd.run(src >> sd.Gain(0.5) >> sink); soundfile.info(sink.path).samplerate
+    16000
     """
 
-    def __init__(self, path, samplerate, subtype=None, format=None, flush_every=1.0):
+    def __init__(self, path, samplerate=None, subtype=None, format=None, flush_every=1.0):
         import soundfile
 
         self.path = str(path)
-        self.samplerate = _whole_rate(samplerate)
+        self.samplerate = None if samplerate is None else _whole_rate(samplerate)
         fmt = format
         if fmt is None and "." in os.path.basename(self.path):
             fmt = self.path.rsplit(".", 1)[-1]
@@ -193,7 +200,9 @@ class FileSink(Sink):
         self.format = fmt.upper()
         self.subtype = None if subtype is None else subtype.upper()
         self.flush_every = flush_every
-        self._flush_frames = None if flush_every is None else max(1, int(round(flush_every * self.samplerate)))
+        self._flush_frames = None
+        if self.samplerate is not None:
+            self._bind_samplerate(self.samplerate)
         self._file = None
         self._closed = False
         self._last_flush = 0
@@ -205,8 +214,21 @@ class FileSink(Sink):
         self.clipped = 0
         self.peak = 0.0
 
+    def _bind_samplerate(self, rate):
+        """Take the stream's rate (from run/Runner) when none was given; a given one stays."""
+        if self.samplerate is None:
+            self.samplerate = _whole_rate(rate)
+        if self.flush_every is not None:
+            self._flush_frames = max(1, int(round(self.flush_every * self.samplerate)))
+
     def _open(self, chunk, channels):
         import soundfile
+
+        if self.samplerate is None:
+            raise StreamStateError(
+                f"FileSink: expected a sample rate for {self.path!r}, got none; give "
+                f"FileSink(path, samplerate) or feed it with streamdsp.run(source >> ... >> sink) "
+                f"from a source that has one")
 
         if self.subtype is None:
             self.subtype = _subtype_for(self.format, chunk.dtype)
@@ -397,7 +419,8 @@ class FileSink(Sink):
         return self.path
 
     def __repr__(self):
-        return f"<FileSink {self.path!r} {self.samplerate} Hz>"
+        rate = "rate from its source" if self.samplerate is None else f"{self.samplerate} Hz"
+        return f"<FileSink {self.path!r} {rate}>"
 
 
 def _whole_rate(samplerate):
