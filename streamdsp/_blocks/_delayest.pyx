@@ -6,6 +6,7 @@ from libc.string cimport memcpy, memset
 import numpy as np
 
 from streamdsp._core._block cimport Block
+from streamdsp._core._snapshot cimport raw, unraw
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
     fft_plan,
@@ -281,6 +282,19 @@ cdef class DelayEstimator(Block):
                 if p == W:
                     p = 0
         self._wpos = p
+
+    def _config(self):
+        return type(self), (self.window,), {"hop": self.hop, "max_lag": self.max_lag,
+                                            "method": self.method}
+
+    def _get_state(self):
+        return {"ring": raw(self._ring, 2 * self.window * (4 if self._f32 else 8)),
+                "wpos": self._wpos, "cnt": self._cnt}
+
+    def _set_state(self, state):
+        unraw(self._ring, 2 * self.window * (4 if self._f32 else 8), state["ring"], self)
+        self._wpos = state["wpos"]
+        self._cnt = state["cnt"]
 
     def _params(self):
         return {"window": self.window, "hop": self.hop, "max_lag": self.max_lag, "method": self.method}
