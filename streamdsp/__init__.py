@@ -88,6 +88,7 @@ from streamdsp._io._sinks import CallbackSink, RingBuffer, Tee
 from streamdsp._graph._runner import QueueFullError, Runner
 from streamdsp._io._audio import AudioInput, AudioOutput, AudioStream
 from streamdsp._checkpoint import load_state, save_state
+from streamdsp._batch import batch
 
 __version__ = "0.1.0"
 
@@ -102,5 +103,5 @@ __all__ = [
     "PortAudioMissingError",
     "Sine", "Chirp", "Noise", "CallbackSink", "RingBuffer", "Tee", "Runner", "QueueFullError",
     "AudioStream", "AudioInput", "AudioOutput",
-    "save_state", "load_state",
+    "save_state", "load_state", "batch",
 ]
