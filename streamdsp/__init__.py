@@ -89,6 +89,7 @@ from streamdsp._graph._runner import QueueFullError, Runner
 from streamdsp._io._audio import AudioInput, AudioOutput, AudioStream
 from streamdsp._checkpoint import load_state, save_state
 from streamdsp._batch import batch
+from streamdsp import parallel
 
 __version__ = "0.1.0"
 

@@ -8,7 +8,6 @@ raises: it returns a record of what happened, so a bad file cannot stop the
 batch.
 """
 
-import concurrent.futures
 import os
 import pickle
 import sys
@@ -162,6 +161,7 @@ def batch(chain, inputs, out_dir, client=None, executor=None, chunk_size=65536, 
         finally:
             client.cancel(list(futures))
     else:
+        import concurrent.futures      # here: it costs `import streamdsp` 5 ms
         own = executor is None
         ex = concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) if own else executor
         try:
