@@ -13,7 +13,7 @@ import pickle
 import sys
 import time
 
-from streamdsp._core._block import Block
+from streamdsp._core._block import Block, configuration_pickle
 
 _STATUSES = ("done", "skipped", "failed")
 
@@ -114,7 +114,7 @@ def batch(chain, inputs, out_dir, client=None, executor=None, chunk_size=65536, 
     if client is not None and executor is not None:
         raise ValueError("batch: expected client or executor, got both")
     if isinstance(chain, Block):
-        spec = pickle.dumps(chain, protocol=5)
+        spec = configuration_pickle(chain)
     elif isinstance(chain, str):
         from streamdsp._chain import parse_chain
         parse_chain(chain)      # a syntax error is the caller's, not one per file

@@ -23,7 +23,7 @@ from streamdsp._blocks._fir import FIR
 from streamdsp._blocks._mixing import ChannelMixer
 from streamdsp._blocks._pointwise import Delay, Gain
 from streamdsp._blocks._savgol import SavitzkyGolay
-from streamdsp._core._block import Block
+from streamdsp._core._block import Block, configuration_pickle
 from streamdsp._graph._pipeline import Pipeline
 
 __all__ = ["apply", "support"]
@@ -134,8 +134,8 @@ def apply(chain, x):
     if chain.decimation != 1:
         raise ValueError(f"parallel.apply: expected a chain that keeps the rate, got decimation "
                          f"{chain.decimation} ({chain!r:.80})")
-    fresh = pickle.loads(pickle.dumps(chain, protocol=5))
-    fresh.reset()
+    fresh = pickle.loads(configuration_pickle(chain))
+    fresh.reset()       # a Python-level block's attributes
     blob = pickle.dumps(fresh, protocol=5)
     dtype = np.float32 if x.dtype == np.float32 else np.float64
     n, lat = x.shape[0], chain.latency

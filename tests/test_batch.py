@@ -64,10 +64,10 @@ def test_threads_by_default_write_every_output_exactly(files, tmp_path):
 
 def test_the_chain_given_is_copied_not_consumed(files, tmp_path):
     chain = make_chain()
-    chain.process(np.ones((100, 2), np.float32))      # mid-stream: each file still starts fresh
+    chain.process(np.ones(100, np.float32))      # mid-stream, mono: each file still starts fresh
     res = sd.batch(chain, files, out_dir=tmp_path / "out", progress=False, subtype="FLOAT")
     check_outputs(res, files, str(tmp_path / "out"))
-    assert chain.channels == 2       # the caller's chain is untouched
+    assert chain.channels == 1       # the caller's chain is untouched
 
 
 def test_a_failing_file_is_recorded_and_the_others_go_on(files, tmp_path, capsys):

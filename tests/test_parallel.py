@@ -77,7 +77,7 @@ def test_refusals_are_plain():
 def test_the_chain_given_is_not_touched_and_the_result_is_lazy():
     fir = sd.FIR(np.ones(5))
     fir.process(np.ones(3))
-    y = sd.parallel.apply(fir, da.ones(1000, chunks=100))
+    y = sd.parallel.apply(fir, da.ones((1000, 2), chunks=(100, 2)))
     assert isinstance(y, da.Array) and fir.channels == 1
     np.testing.assert_array_equal(y.compute()[4:-4], 5.0)
 

@@ -272,3 +272,15 @@ def test_a_killed_run_resumes_from_its_checkpoint_with_no_sample_lost_or_repeate
     got = np.fromfile(args[1]).reshape(-1, 2)
     assert done.stdout.split() == ["done", str(len(ref))]
     np.testing.assert_array_equal(got, ref)
+
+
+def test_a_configuration_pickle_loads_as_a_new_block_for_any_channel_count():
+    from streamdsp._core._block import configuration_pickle
+    chain = sd.FIR(np.hanning(9), method="fft", block_size=8) >> sd.Delay(2)
+    chain.process(np.ones(50))
+    fresh = pickle.loads(configuration_pickle(chain))
+    assert not fresh.prepared and chain.prepared
+    x = signal_for(300, 2, np.float64)
+    ref = sd.FIR(np.hanning(9), method="fft", block_size=8) >> sd.Delay(2)
+    np.testing.assert_array_equal(fresh.process(x), ref.process(x))
+    assert pickle.loads(pickle.dumps(chain)).prepared      # an ordinary pickle keeps the stream

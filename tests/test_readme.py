@@ -25,3 +25,13 @@ def test_the_tour_of_a_block_and_a_chain_runs():
     exec(blocks[0], namespace)      # a block over random splits equals lfilter (it asserts)
     exec(blocks[1], namespace)      # a chain
     assert namespace["chain"].latency == sum(b.latency for b in namespace["chain"])
+
+
+def test_the_checkpoint_batch_and_parallel_examples_run():
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", README, re.S)
+              if "sd.save_state" in b or "sd.parallel.apply" in b]
+    assert len(blocks) == 2
+    namespace = {}
+    for b in blocks:
+        exec(b, namespace)          # they assert what they show
+    assert namespace["y"].shape == (200_000, 2)

@@ -193,6 +193,25 @@ def _restore(factory, args, kwargs, stream, state, attrs):
     return b
 
 
+# Set while configuration_pickle() runs: blocks pickle without their stream.
+_config_only = threading.local()
+
+
+def configuration_pickle(block):
+    """``block`` pickled as configured, not streaming: loads as a new, unprepared block.
+
+    What ``sd.batch`` and ``sd.parallel`` ship to their workers: a copy that
+    takes any channel count, as a block just built would.  (A Python-level
+    block keeps what its attributes hold; the loader resets it.)
+    """
+    import pickle
+    _config_only.on = True
+    try:
+        return pickle.dumps(block, protocol=5)
+    finally:
+        _config_only.on = False
+
+
 def _new_python_block(cls, latency, decim):
     """A Python-level block, unconfigured: its attributes follow (see Block._config)."""
     cdef Block b = cls.__new__(cls)
@@ -748,7 +767,7 @@ cdef class Block:
             raise StreamStateError(f"{type(self).__name__}: cannot be pickled or copied while "
                                    f"another thread is inside it")
         factory, args, kwargs = self._config()
-        stream = self._stream()
+        stream = None if getattr(_config_only, "on", False) else self._stream()
         state = self._get_state() if stream is not None else None
         return _restore, (factory, args, kwargs, stream, state, getattr(self, "__dict__", None) or None)
 
