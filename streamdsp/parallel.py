@@ -155,7 +155,7 @@ def apply(chain, x):
         parts = []
         for j in range(len(cols) - 1):
             piece = x[:, cols[j]:cols[j + 1]] if x.ndim == 2 else x
-            job = dask.delayed(_run_stretch, pure=True)(blob, piece.astype(dtype), lat, n, True)
+            job = dask.delayed(_run_stretch, pure=True)(blob, piece.astype(dtype, copy=False), lat, n, True)
             shape = (n,) + piece.shape[1:]
             parts.append(da.from_delayed(job, shape, dtype))
         return da.concatenate(parts, axis=1) if x.ndim == 2 else parts[0]
@@ -171,7 +171,7 @@ def apply(chain, x):
         # oldest input spectrum an engine keeps is of that block and the one before
         s0 = max(c - halo - period, 0) // period * period
         end = min(e + lat, n)
-        job = dask.delayed(_run_stretch, pure=True)(blob, x[s0:end].astype(dtype), c + lat - s0, e - c,
-                                                    end == n)
+        stretch = x[s0:end].astype(dtype, copy=False)
+        job = dask.delayed(_run_stretch, pure=True)(blob, stretch, c + lat - s0, e - c, end == n)
         parts.append(da.from_delayed(job, (e - c,) + x.shape[1:], dtype))
     return da.concatenate(parts, axis=0)

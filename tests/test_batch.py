@@ -153,5 +153,6 @@ def test_the_cli_runs_a_batch(files, tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"nope")
     r = subprocess.run([sys.executable, "-m", "streamdsp", "batch", "gain:0.5", str(bad), "--out-dir",
-                        str(out)], cwd=TESTS_DIR, env=python_env(), capture_output=True, text=True, timeout=120)
+                        str(out)], cwd=TESTS_DIR, env=python_env(), capture_output=True, text=True,
+                       timeout=120)
     assert r.returncode == 1 and "bad.wav: failed" in r.stderr

@@ -284,3 +284,10 @@ def test_a_configuration_pickle_loads_as_a_new_block_for_any_channel_count():
     ref = sd.FIR(np.hanning(9), method="fft", block_size=8) >> sd.Delay(2)
     np.testing.assert_array_equal(fresh.process(x), ref.process(x))
     assert pickle.loads(pickle.dumps(chain)).prepared      # an ordinary pickle keeps the stream
+
+
+def test_a_flow_without_a_runner_pickles_and_runs_alike():
+    x = signal_for(5000, 2, np.float32)
+    make = lambda: (sd.ArraySource(x, chunk_size=512) >> sd.FIR(np.hanning(33), method="fft", block_size=16)
+                    >> sd.SavitzkyGolay(9, 2) >> sd.ArraySink())
+    np.testing.assert_array_equal(sd.run(pickle.loads(pickle.dumps(make(), protocol=5))), sd.run(make()))
