@@ -71,7 +71,7 @@ def bench_plain_loop(benchmark, inputs):
         os.makedirs(out)
         for p in inputs:
             sd.run(sd.FileSource(p, chunk_size=65536) >> make_chain()
-                   >> sd.FileSink(os.path.join(out, os.path.basename(p)), RATE))
+                   >> sd.FileSink(os.path.join(out, os.path.basename(p)), RATE, flush_every=None))
     _run(benchmark, "plain loop, sd.run per file", loop)
 
 

@@ -41,7 +41,9 @@ def _process_one(chain, path, out_path, chunk_size, tail, dtype, subtype):
             block.reset()
         else:
             block = parse_chain(chain, samplerate=src.samplerate, channels=src.channels)
-        sink = FileSink(out_path, src.samplerate / block.decimation, subtype=subtype)
+        # no flush every second: an output counts only once renamed at the end,
+        # and a sync per second of audio per file serialises the threads on the disk
+        sink = FileSink(out_path, src.samplerate / block.decimation, subtype=subtype, flush_every=None)
         run(src >> block >> sink, tail=tail)
         record.update(status="done", frames=soundfile.info(out_path).frames, latency=block.latency)
     except Exception as e:
