@@ -7,9 +7,12 @@ that stretch first (the halo), and the halo's outputs are thrown away.  The
 halo starts at a multiple of the chain's FFT block, so every partitioned
 engine sees its blocks where the single stream saw them and computes the
 very same sums: the result equals the single-stream run bit for bit, not
-just within rounding.  Blocks without a finite support (LTISystem) run
-exactly per group of channels; asked to split such a chain along time,
-``apply`` refuses rather than approximate.
+just within rounding.  An LTISystem (no finite support) runs bit for bit
+per group of channels, and along time by the three-pass state scan (each
+chunk from rest, a scan of the chunks' state maps, a correction pass), which
+is exact up to rounding (float64: ~1e-15 of the peak for an 8th-order
+Butterworth in sections).  Any other chain without finite support split
+along time is refused rather than approximated.
 
 Dask is imported only when ``apply`` runs (``pip install "streamdsp[dask]"``).
 """
@@ -20,6 +23,7 @@ import numpy as np
 
 from streamdsp._blocks._convolver import Convolver
 from streamdsp._blocks._fir import FIR
+from streamdsp._blocks._lti import LTISystem
 from streamdsp._blocks._mixing import ChannelMixer
 from streamdsp._blocks._pointwise import Delay, Gain
 from streamdsp._blocks._savgol import SavitzkyGolay
@@ -83,6 +87,82 @@ def _channel_independent(chain):
                for b in blocks)
 
 
+def _zero_state_pass(blob, x):
+    """Pass 1 of the scan: chunk ``x`` from rest; its output and final state (float64 per channel)."""
+    lti = pickle.loads(blob)
+    y = lti.process(x)
+    return y, _state_of(lti, x.shape[1] if x.ndim == 2 else 1)
+
+
+def _state_of(lti, channels):
+    return np.frombuffer(lti._get_state(), np.float64).reshape(-1, channels).copy()
+
+
+def _transition(blob, frames, dtype, channels):
+    """The state map of ``frames`` samples of silence, A**frames, by repeated squaring.
+
+    A is read off the block itself: one sample of silence from each basis
+    state (every channel alike: the coefficients are shared).
+    """
+    lti = pickle.loads(blob)
+    lti.prepare(channels, dtype)
+    d = len(lti._get_state()) // 8 // channels
+    A = np.empty((d, d))
+    zero = np.zeros((1, channels), dtype)
+    for i in range(d):
+        s = np.zeros((d, channels))
+        s[i] = 1.0
+        lti.reset()
+        lti._set_state(s.tobytes())
+        lti.process(zero)
+        A[:, i] = _state_of(lti, channels)[:, 0]
+    return np.linalg.matrix_power(A, frames)
+
+
+def _corrected(blob, y0, state):
+    """Pass 3: add the response to silence from the chunk's true initial state."""
+    lti = pickle.loads(blob)
+    lti.prepare(y0.shape[1] if y0.ndim == 2 else 1, y0.dtype)
+    lti._set_state(np.ascontiguousarray(state).tobytes())
+    return y0 + lti.process(np.zeros_like(y0))
+
+
+def _state_scan(blob, x, dtype):
+    """An LTISystem along time: zero-state chunks, a scan of their state maps, a correction pass.
+
+    Linear superposition (Levien 2019; dask's cumreduction in spirit): a
+    chunk's output is its output from rest plus the response to silence
+    from the state the chunks before it leave, and that state is
+    ``z_k + A**n_k @ S_k``.  Exact up to rounding, not bit for bit.
+    """
+    import dask
+    import dask.array as da
+
+    channels = x.shape[1] if x.ndim == 2 else 1
+    parts, states, sizes = [], [], x.chunks[0]
+    for k, n in enumerate(sizes):
+        piece = x.blocks[k].astype(dtype, copy=False)
+        job = dask.delayed(_zero_state_pass, nout=2)(blob, piece)
+        parts.append(job[0])
+        states.append(job[1])
+    maps = {n: dask.delayed(_transition, pure=True)(blob, n, dtype, channels) for n in set(sizes)}
+
+    def scan(states, maps_by_size):
+        s = np.zeros_like(states[0])
+        out = []
+        for z, n in zip(states, sizes):
+            out.append(s)
+            s = z + maps_by_size[n] @ s
+        return out
+
+    initial = dask.delayed(scan, nout=len(sizes))(states, maps)
+    out = []
+    for k, n in enumerate(sizes):
+        job = dask.delayed(_corrected)(blob, parts[k], initial[k])
+        out.append(da.from_delayed(job, (n,) + x.shape[1:], dtype))
+    return da.concatenate(out, axis=0)
+
+
 def apply(chain, x):
     """Run ``chain`` over the Dask array ``x`` in parallel, exactly as one stream would.
 
@@ -93,7 +173,9 @@ def apply(chain, x):
         every task runs a copy.
     x : dask.array.Array, shape (frames,) or (frames, channels)
         Time on axis 0, chunked along time (and along channels, for chains
-        without a finite support).
+        without a finite support).  A lone LTISystem chunked along time
+        runs by the state scan: equal to the single stream up to rounding,
+        not bit for bit.
 
     Returns
     -------
@@ -108,9 +190,9 @@ def apply(chain, x):
     Raises
     ------
     ValueError
-        A chain without finite support (LTISystem) split along time, a
-        chain that changes the rate, or a chain that mixes channels split
-        along channels.
+        A chain without finite support split along time (other than a lone
+        LTISystem), a chain that changes the rate, or a chain that mixes
+        channels split along channels.
 
     Examples
     --------
@@ -142,6 +224,10 @@ def apply(chain, x):
     sup = support(chain)
     time_chunks = x.chunks[0]
     if sup is None:
+        if len(time_chunks) > 1 and isinstance(chain, LTISystem):
+            if x.ndim == 2 and len(x.chunks[1]) > 1:
+                x = x.rechunk({1: -1})
+            return _state_scan(blob, x, dtype)
         if len(time_chunks) > 1:
             raise ValueError(
                 f"parallel.apply: {chain!r:.80} has no finite support (an IIR filter remembers all "
