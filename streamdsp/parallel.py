@@ -81,6 +81,38 @@ def _run_stretch(blob, x, skip, frames, last):
     return y[skip:skip + frames]
 
 
+def _run_chunk(blob, history, pieces, frames, last, skip):
+    """One time chunk: a fresh chain fed ``history`` (outputs dropped), then ``pieces`` into the result.
+
+    The pieces are views of the input's blocks, so nothing is concatenated;
+    their outputs are written straight into the result (``out=``), and the
+    flush fills what the input no longer covers (from its frame ``skip``:
+    a chunk that starts within the latency of the end).
+    """
+    chain = pickle.loads(blob)
+    for h in history:
+        chain.process(h)
+    y = None
+    pos = 0
+    for p in pieces:
+        if y is None:   # a chunk of no frames tells the output's shape (a mixer changes it)
+            y = np.empty((frames,) + chain.process(p[:0]).shape[1:], p.dtype)
+        chain.process(p, out=y[pos:pos + len(p)])
+        pos += len(p)
+    if last and pos < frames:
+        tail = chain.flush()
+        if y is None:
+            y = np.empty((frames,) + tail.shape[1:], tail.dtype)
+        y[pos:] = tail[skip:skip + frames - pos]
+    return y
+
+
+def _views(x, a, b, starts):
+    """x[a:b] as views of x's blocks (split where its time chunks meet)."""
+    cuts = [a] + [int(t) for t in starts if a < t < b] + [b]
+    return [x[lo:hi] for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo]
+
+
 def _channel_independent(chain):
     blocks = list(chain) if isinstance(chain, Pipeline) else [chain]
     return all(isinstance(b, Block) and not isinstance(b, ChannelMixer) and b.channels is None
@@ -250,14 +282,18 @@ def apply(chain, x):
         x = x.rechunk({1: -1})
     halo, period = lat + sup[0], sup[1]
     starts = np.cumsum((0,) + time_chunks)
+    xs = x.astype(dtype, copy=False)
     parts = []
     for k in range(len(time_chunks)):
         c, e = int(starts[k]), int(starts[k + 1])
         # back to a block boundary of the single stream, one block more: the
         # oldest input spectrum an engine keeps is of that block and the one before
         s0 = max(c - halo - period, 0) // period * period
-        end = min(e + lat, n)
-        stretch = x[s0:end].astype(dtype, copy=False)
-        job = dask.delayed(_run_stretch, pure=True)(blob, stretch, c + lat - s0, e - c, end == n)
+        # stream outputs [c + lat, e + lat) are this chunk's aligned outputs
+        first, end = min(c + lat, n), min(e + lat, n)
+        history = _views(xs, s0, first, starts)
+        pieces = _views(xs, first, end, starts)
+        job = dask.delayed(_run_chunk, pure=True)(blob, history, pieces, e - c, e + lat > n,
+                                                  max(c + lat - n, 0))
         parts.append(da.from_delayed(job, (e - c,) + x.shape[1:], dtype))
     return da.concatenate(parts, axis=0)
