@@ -94,6 +94,9 @@ from streamdsp._graph._runner import QueueFullError, Runner
 from streamdsp._io._audio import AudioInput, AudioOutput, AudioStream
 from streamdsp._io._scope import scope
 from streamdsp import datasets
+from streamdsp._checkpoint import load_state, save_state
+from streamdsp._batch import batch
+from streamdsp import parallel
 
 __version__ = "0.1.0"
 
@@ -108,5 +111,5 @@ __all__ = [
     "PortAudioMissingError",
     "Sine", "Chirp", "Noise", "CallbackSink", "RingBuffer", "Tee", "Runner", "QueueFullError",
     "AudioStream", "AudioInput", "AudioOutput", "scope",
-    "datasets",
+    "datasets", "save_state", "load_state", "batch",
 ]

@@ -361,6 +361,45 @@ def cmd_process(args):
         return _fail("process", _message(e), 2)
 
 
+def cmd_batch(args):
+    """Run a chain over many audio files, one output each in --out-dir.
+
+    Each file runs through its own copy of the chain, on threads of this
+    process (--workers, default one per CPU) or on the Dask cluster at
+    --scheduler.  Outputs are written through a temporary file and renamed
+    when complete; outputs that already exist are skipped, so a batch that
+    was stopped can be run again to finish it.  A failing file is one line
+    on stderr and does not stop the others.  Prints "N done, M skipped,
+    K failed"; the exit status is 1 if any file failed, 2 if nothing could
+    start (a bad chain, two inputs of the same name).
+    """
+    import concurrent.futures
+    client = executor = None
+    try:
+        parse_chain(args.chain)
+        if args.scheduler:
+            from distributed import Client
+            client = Client(args.scheduler)
+        else:
+            executor = concurrent.futures.ThreadPoolExecutor(args.workers or os.cpu_count() or 1)
+        res = sd.batch(args.chain, args.inputs, out_dir=args.out_dir, client=client, executor=executor,
+                       chunk_size=args.chunk_size, progress=not args.quiet, tail=args.tail,
+                       subtype=args.subtype)
+    except Exception as e:
+        return _fail("batch", _message(e), 2)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+        if client is not None:
+            client.close()
+    counts = {s: sum(r["status"] == s for r in res.values()) for s in ("done", "skipped", "failed")}
+    for path, r in res.items():
+        if r["status"] == "failed" and args.quiet:
+            print(f"streamdsp batch: {path}: {r['error']}", file=sys.stderr)
+    print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    return 1 if counts["failed"] else 0
+
+
 def _process(args):
     import warnings
 
@@ -645,6 +684,23 @@ def make_parser():
                         "reverb's decay, an FIR's last ntaps-1 frames)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=cmd_process)
+
+    p = sub.add_parser("batch", help=_first_line(cmd_batch.__doc__), description=_doc(cmd_batch),
+                       formatter_class=raw, epilog=chain_help() + "\n\nExamples:\n"
+                       '  streamdsp batch "gain:-6dB" archive/*.wav --out-dir quieter\n'
+                       '  streamdsp batch "fir:taps.npy" *.flac --out-dir out --scheduler tcp://head:8786')
+    p.add_argument("chain", metavar="CHAIN", help='blocks separated by "|", e.g. "fir:taps.npy | gain:0.5"')
+    p.add_argument("inputs", metavar="IN", nargs="+", help="audio files to read")
+    p.add_argument("--out-dir", required=True, metavar="D", help="folder for the outputs (created if needed)")
+    p.add_argument("--scheduler", metavar="ADDR", help="address of a Dask scheduler to run the files on")
+    p.add_argument("--workers", metavar="N", type=_positive_int,
+                   help="threads of this process (default: one per CPU); ignored with --scheduler")
+    p.add_argument("--chunk-size", metavar="N", type=_positive_int, default=65536,
+                   help="frames read per chunk (default: %(default)s)")
+    p.add_argument("--subtype", metavar="S", help="libsndfile subtype of the outputs, e.g. PCM_24, FLOAT")
+    p.add_argument("--tail", action="store_true", help="also write what rings on after each input")
+    p.add_argument("-q", "--quiet", action="store_true", help="no line per file while running")
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("devices", help=_first_line(cmd_devices.__doc__),
                        description=_doc(cmd_devices), formatter_class=raw)

@@ -15,3 +15,19 @@ from _support import CASES  # noqa: E402
 @pytest.fixture(params=CASES, ids=str)
 def case(request):
     return request.param
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real Dask cluster of two worker processes, shared by the session; none is left behind."""
+    import psutil
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    workers = [psutil.Process(w.pid) for w in cluster.workers.values() if getattr(w, "pid", None)]
+    assert len(workers) == 2
+    yield client
+    client.close()
+    cluster.close()
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, f"Dask worker processes left behind: {alive}"

@@ -9,6 +9,7 @@ import numpy as np
 from streamdsp._core._block cimport (Block, DT_F32, DT_F64, DT_NONE, SD_DEBUG, sd_fpu_enter,
                                      sd_fpu_leave)
 from streamdsp._core._block import _frames_error
+from streamdsp._core._snapshot cimport raw, unraw
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import coefficients, whole_number
 from streamdsp._errors import ChannelMismatchError
@@ -317,6 +318,39 @@ cdef class Combiner(Block):
         """Number of inputs once known (fixed by the constructor or the first chunks)."""
         return self._nin or None
 
+    # pickling (see Block._config): the frames each input holds over are its state
+    def _config(self):
+        return type(self), (self._nin or None,), {}
+
+    def _stream(self):
+        if not self._ready:
+            return None
+        return (list(self.input_channels), "float32" if self._f32 else "float64", bool(self._layout_1d))
+
+    def _restore_stream(self, stream, state):
+        chs, dtype, layout_1d = stream
+        self._dtype = DT_F32 if dtype == "float32" else DT_F64
+        self._f32 = self._dtype == DT_F32
+        self._setup_multi(list(chs))
+        self._ready = True
+        self._layout_1d = layout_1d
+        self._set_state(state)
+
+    def _get_state(self):
+        return [(self._ncarry[i], raw(self._carry[i], self._ncarry[i] * self._chs[i] * 8))
+                for i in range(self._nin)]
+
+    def _set_state(self, state):
+        cdef Py_ssize_t i
+        if len(state) != self._nin:
+            raise ValueError(f"{type(self).__name__}: expected the held frames of {self._nin} inputs, "
+                             f"got {len(state)}")
+        for i, (n, data) in enumerate(state):
+            if not 0 <= n <= _CARRY:
+                raise ValueError(f"{type(self).__name__}: expected at most {_CARRY} held frames, got {n}")
+            unraw(self._carry[i], n * self._chs[i] * 8, data, self)
+            self._ncarry[i] = n
+
     @property
     def input_channels(self):
         """Channel count of each input once known."""
@@ -483,6 +517,9 @@ cdef class Mix(Combiner):
         self._nin = len(w)
         for i in range(len(w)):
             self._w[i] = w[i]
+
+    def _config(self):
+        return type(self), (self.weights,), {}
 
     @property
     def weights(self):

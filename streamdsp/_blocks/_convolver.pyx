@@ -198,6 +198,25 @@ cdef class Convolver(Block):
         from streamdsp._core._response import fir_response
         return fir_response(self.ir, n, fs if fs is not None else self.samplerate, whole)
 
+    # pickling (see Block._config): the engines carry the history
+    def _config(self):
+        return type(self), (self.ir,), dict(block_size=self.block_size,
+                                             latency=0 if self._zero_latency else None,
+                                             max_block=self._max_block, samplerate=self.samplerate)
+
+    def _get_state(self):
+        return {"head": self._head._get_state() if self._head is not None else None,
+                "levels": [lv.get_state() for lv in self._levels]}
+
+    def _set_state(self, state):
+        if len(state["levels"]) != len(self._levels):
+            raise ValueError(f"Convolver: expected the state of {len(self._levels)} partition levels, "
+                             f"got {len(state['levels'])}")
+        if self._head is not None:
+            self._head._set_state(state["head"])
+        for lv, s in zip(self._levels, state["levels"]):
+            lv.set_state(s)
+
     def _params(self):
         return {"ntaps": self.ir.shape[0], "block_size": self.block_size,
                 "levels": "+".join(f"{-(-n // B)}x{B}" for B, _, n in self.plan)}

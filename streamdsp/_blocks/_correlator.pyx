@@ -11,6 +11,7 @@ import numpy as np
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._history cimport planes_push
+from streamdsp._core._snapshot cimport raw, raw_all, unraw, unraw_all
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
     fft_plan,
@@ -843,6 +844,37 @@ cdef class Correlator(Block):
         if fs is not None:
             fs = finite_float("Correlator", "fs", fs)
         return fir_response(self.template[::-1], n, fs, whole)
+
+    # pickling (see Block._config): the history, the running sums, the
+    # detector and the events not yet read; the template spectra are rebuilt
+    def _config(self):
+        return type(self), (self.template,), dict(
+            normalize=self.normalize, threshold=self.threshold, method=self.method,
+            block_size=self.block_size if self.method == "partitioned" else None,
+            distance=self._distance or None)
+
+    def _buffers(self):
+        """(address, bytes) of every buffer the stream fills."""
+        cdef Py_ssize_t ch = self._in_ch, isz = 4 if self._f32 else 8
+        return [(<Py_ssize_t>self._lin, ch * self._lin_len * isz if self._lin != NULL else 0),
+                (<Py_ssize_t>self._ring, ch * self._m * isz if self._ring != NULL else 0),
+                (<Py_ssize_t>self._reb_d, ch * sizeof(double) if self._reb_d != NULL else 0),
+                (<Py_ssize_t>self._st, ch * sizeof(_NormState) if self._st != NULL else 0),
+                (<Py_ssize_t>self._det, ch * sizeof(_Detect) if self._det != NULL else 0),
+                (<Py_ssize_t>self._q.evs, EV_CAP * sizeof(_EventRec) if self._q.evs != NULL else 0)]
+
+    def _get_state(self):
+        return {"buffers": raw_all(self._buffers()),
+                "conv": self._conv._get_state() if self._conv is not None else None,
+                "counters": (self._t, self._since, self._started, self._rpos, self._reb_t, self._credit,
+                             self._engine, self._q.head, self._q.tail, self._q.dropped)}
+
+    def _set_state(self, state):
+        unraw_all(self._buffers(), state["buffers"], self)
+        if self._conv is not None:
+            self._conv._set_state(state["conv"])
+        (self._t, self._since, self._started, self._rpos, self._reb_t, self._credit,
+         self._engine, self._q.head, self._q.tail, self._q.dropped) = state["counters"]
 
     def _params(self):
         p = {"ntaps": self._m, "method": self.method}

@@ -7,6 +7,7 @@ import numpy as np
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._history cimport planes_push
+from streamdsp._core._snapshot cimport raw, unraw
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._fft cimport (
     fft_plan,
@@ -268,6 +269,19 @@ cdef class DelayEstimator(Block):
             self._wpos = planes_push(<float*>self._ring, self.window, self._wpos, <const float*>x, n, 2)
         else:
             self._wpos = planes_push(<double*>self._ring, self.window, self._wpos, <const double*>x, n, 2)
+
+    def _config(self):
+        return type(self), (self.window,), {"hop": self.hop, "max_lag": self.max_lag,
+                                            "method": self.method}
+
+    def _get_state(self):
+        return {"ring": raw(self._ring, 2 * self.window * (4 if self._f32 else 8)),
+                "wpos": self._wpos, "cnt": self._cnt}
+
+    def _set_state(self, state):
+        unraw(self._ring, 2 * self.window * (4 if self._f32 else 8), state["ring"], self)
+        self._wpos = state["wpos"]
+        self._cnt = state["cnt"]
 
     def _params(self):
         return {"window": self.window, "hop": self.hop, "max_lag": self.max_lag, "method": self.method}

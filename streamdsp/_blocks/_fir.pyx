@@ -6,6 +6,7 @@ cimport numpy as cnp
 import numpy as np
 
 from streamdsp._core._block cimport Block, DT_F32
+from streamdsp._core._snapshot cimport raw, unraw
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._partconv cimport PartitionedConvolution
 from streamdsp._core._validate import coefficients, choice, fft_block_size, whole_number
@@ -183,6 +184,20 @@ cdef class FIR(Block):
         """
         from streamdsp._core._response import fir_response
         return fir_response(self.taps, n, fs, whole)
+
+    def _config(self):
+        return type(self), (self.taps,), {"method": self.method, "block_size": self._block_size or None}
+
+    def _get_state(self):
+        if self._conv is not None:
+            return self._conv.get_state()
+        return raw(self._lin, self._lin_len * self._in_ch * (4 if self._f32 else 8))
+
+    def _set_state(self, state):
+        if self._conv is not None:
+            self._conv.set_state(state)
+        else:
+            unraw(self._lin, self._lin_len * self._in_ch * (4 if self._f32 else 8), state, self)
 
     def _params(self):
         p = {"ntaps": self._ntaps, "method": self.method}

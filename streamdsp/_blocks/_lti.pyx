@@ -7,6 +7,7 @@ import numpy as np
 from libc.string cimport memcpy, memset
 
 from streamdsp._core._block cimport Block
+from streamdsp._core._snapshot cimport raw, unraw
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import coefficients, finite_float, whole_number
 from streamdsp._blocks._lti_design import (
@@ -424,6 +425,16 @@ cdef class LTISystem(Block):
             h += (C @ s)[:, 0, 0]
         return (w if fs is None else w * fs / (2 * np.pi)), h
 
+    def _config(self):
+        data = self._ss if self._is_ss else self._sos
+        return _rebuilt, (type(self), data, self.fs), {}
+
+    def _get_state(self):
+        return raw(self._st, self._st_len * sizeof(double))
+
+    def _set_state(self, state):
+        unraw(self._st, self._st_len * sizeof(double), state, self)
+
     def _params(self):
         p = {"form": self.form}
         if self._is_ss:
@@ -433,3 +444,14 @@ cdef class LTISystem(Block):
         if self.fs is not None:
             p["fs"] = self.fs
         return p
+
+
+def _rebuilt(cls, data, fs):
+    """An LTISystem from its normalized sections or state-space matrices (see LTISystem._config)."""
+    cdef LTISystem self = cls.__new__(cls)
+    if isinstance(data, tuple):
+        A, B, C, D = data
+        self._configure_ss(A, B.ravel(), C.ravel(), float(D[0, 0]), fs, False)
+    else:
+        self._configure_sos(data, fs, False)
+    return self

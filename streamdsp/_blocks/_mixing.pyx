@@ -256,6 +256,13 @@ cdef class ChannelMixer(Block):
         """Output channel count (fixed by the weights)."""
         return self._nout
 
+    def _config(self):
+        return type(self), (self.weights,), {"bias": self.bias, "activation": self.activation,
+                                             "method": self.method}
+
+    def _get_state(self):
+        return None
+
     def _params(self):
         p = {"in_channels": self._nin, "out_channels": self._nout}
         if self.activation is not None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._types cimport real_t
+from streamdsp._core._snapshot cimport raw, raw_all, unraw, unraw_all
 from streamdsp._core._memory cimport alloc_frames, frames_of, aligned_free
 from streamdsp._core._validate import coefficients, frame_count, whole_number
 
@@ -168,6 +169,15 @@ cdef class Downsample(Block):
     def phase(self):
         """Index of the first kept frame."""
         return self._phase
+
+    def _config(self):
+        return type(self), (self._stride, self._phase), {}
+
+    def _get_state(self):
+        return {"cnt": self._cnt}
+
+    def _set_state(self, state):
+        self._cnt = state["cnt"]
 
     def _params(self):
         return {"stride": self._stride, "phase": self._phase}
@@ -333,6 +343,24 @@ cdef class MaxPool(Block):
     def stride(self):
         """Frames between window starts."""
         return self._stride
+
+    def _config(self):
+        return type(self), (self._size, self._stride), {}
+
+    def _buffers(self):
+        cdef Py_ssize_t f = self._in_ch * (4 if self._f32 else 8)
+        cdef Py_ssize_t n = self._size if self._slide else 0
+        return [(<Py_ssize_t>self._acc, f), (<Py_ssize_t>self._buf, n * f), (<Py_ssize_t>self._pb, n * f),
+                (<Py_ssize_t>self._suf, (n + 1) * f if self._slide else 0)]
+
+    def _get_state(self):
+        return {"cnt": self._cnt, "j": self._j,
+                "buffers": raw_all(self._buffers())}
+
+    def _set_state(self, state):
+        unraw_all(self._buffers(), state["buffers"], self)
+        self._cnt = state["cnt"]
+        self._j = state["j"]
 
     def _params(self):
         return {"size": self._size, "stride": self._stride}
@@ -533,6 +561,19 @@ cdef class Decimate(Block):
         """
         from streamdsp._core._response import fir_response
         return fir_response(self.taps, n, fs, whole)
+
+    def _config(self):
+        return type(self), (self._factor,), {"taps": self.taps, "phase": self._phase}
+
+    cdef Py_ssize_t _lin_bytes(self):
+        return ((self._linlen * self._factor + SD_POLY_PAD) * self._in_ch * (4 if self._f32 else 8))
+
+    def _get_state(self):
+        return {"cnt": self._cnt, "lin": raw(self._lin, self._lin_bytes())}
+
+    def _set_state(self, state):
+        unraw(self._lin, self._lin_bytes(), state["lin"], self)
+        self._cnt = state["cnt"]
 
     def _params(self):
         return {"factor": self._factor, "ntaps": self._ntaps, "phase": self._phase}

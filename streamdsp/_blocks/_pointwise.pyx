@@ -4,6 +4,7 @@ from libc.string cimport memcpy, memset
 
 from streamdsp._core._block cimport Block, DT_F32
 from streamdsp._core._history cimport frames_exchange
+from streamdsp._core._snapshot cimport raw, unraw
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import finite_float, frame_count
 
@@ -64,6 +65,12 @@ cdef class Gain(Block):
             for i in range(n):
                 yd[i] = gd * xd[i]
         return frames
+
+    def _config(self):
+        return type(self), (self._g,), {}
+
+    def _get_state(self):
+        return None
 
     def _params(self):
         return {"g": self._g}
@@ -137,6 +144,17 @@ cdef class Delay(Block):
     def tail_frames(self):
         """The delayed frames not yet out (``samples``, less what counts as latency)."""
         return self._delay - self._latency
+
+    def _config(self):
+        return type(self), (self._delay,), {}
+
+    def _get_state(self):
+        return {"ring": raw(self._ring, self._delay * self._in_ch * (4 if self._f32 else 8)),
+                "pos": self._pos}
+
+    def _set_state(self, state):
+        unraw(self._ring, self._delay * self._in_ch * (4 if self._f32 else 8), state["ring"], self)
+        self._pos = state["pos"]
 
     def _params(self):
         return {"samples": self._delay}

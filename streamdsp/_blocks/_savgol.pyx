@@ -7,6 +7,7 @@ import numpy as np
 
 from streamdsp._core._block cimport Block
 from streamdsp._core._history cimport frames_push
+from streamdsp._core._snapshot cimport raw, raw_all, unraw, unraw_all
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._partconv cimport PartitionedConvolution
 from streamdsp._core._validate import choice, finite_float, whole_number
@@ -151,6 +152,7 @@ cdef class SavitzkyGolay(Block):
     cdef void* _lead                     # (half, ch) leading fit values
     cdef void* _trail                    # (half, ch) trailing fit values
     cdef bint _lead_ready
+    cdef str _method_arg                 # method as given (pickling rebuilds the same plan)
 
     def __cinit__(self, *args, **kwargs):
         self._hr = self._lin = self._fftout = self._xin = self._junk = NULL
@@ -213,6 +215,7 @@ cdef class SavitzkyGolay(Block):
         if method == "fft" and plan_engine(K, self._D, "fft")[0] != "fft":
             raise ValueError(f"{name}: method='fft' needs a longer window than {K} at this latency "
                              f"(the FFT block is at least 8 frames); use 'direct' or 'auto'")
+        self._method_arg = method
         method, self._Kd, self._P = plan_engine(K, self._D, method)
         self.method = method
         if self._P:
@@ -350,6 +353,33 @@ cdef class SavitzkyGolay(Block):
         """
         from streamdsp._core._response import fir_response
         return fir_response(self.coeffs, n, fs, whole)
+
+    def _config(self):
+        return type(self), (self.window_length, self.polyorder), dict(
+            deriv=self.deriv, delta=self.delta, mode=self.mode, cval=self.cval, method=self._method_arg)
+
+    def _buffers(self):
+        """(address, bytes) of every buffer the stream fills (the taps are derived)."""
+        cdef Py_ssize_t f = self._in_ch * (4 if self._f32 else 8)
+        cdef Py_ssize_t half = self._half if self._lead != NULL else 0
+        return [(<Py_ssize_t>self._lin, self._lin_len * f if self._lin != NULL else 0),
+                (<Py_ssize_t>self._fftout, _SUB * f if self._fftout != NULL else 0),
+                (<Py_ssize_t>self._xin, _SUB * f), (<Py_ssize_t>self._junk, _SUB * f),
+                (<Py_ssize_t>self._ring, self._R * f),
+                (<Py_ssize_t>self._lead, half * f), (<Py_ssize_t>self._trail, half * f)]
+
+    def _get_state(self):
+        return {"buffers": raw_all(self._buffers()), "n": self._n,
+                "primed": self._primed, "lead_ready": self._lead_ready,
+                "conv": self._conv.get_state() if self._conv is not None else None}
+
+    def _set_state(self, state):
+        unraw_all(self._buffers(), state["buffers"], self)
+        if self._conv is not None:
+            self._conv.set_state(state["conv"])
+        self._n = state["n"]
+        self._primed = state["primed"]
+        self._lead_ready = state["lead_ready"]
 
     def _params(self):
         p = {"window_length": self._K, "polyorder": self.polyorder}

@@ -196,3 +196,12 @@ def reset_all(blocks: Block):
     The caller is already raising the flush's error, which matters more
     than a second one from a reset.
     """
+
+
+def configuration_pickle(block: Block):
+    """``block`` pickled as configured, not streaming: loads as a new, unprepared block.
+
+    What ``sd.batch`` and ``sd.parallel`` ship to their workers: a copy that
+    takes any channel count, as a block just built would.  (A Python-level
+    block keeps what its attributes hold; the loader resets it.)
+    """

@@ -189,6 +189,43 @@ cdef inline int _typenum(int dt) noexcept:
     return cnp.NPY_FLOAT32 if dt == DT_F32 else cnp.NPY_FLOAT64
 
 
+def _restore(factory, args, kwargs, stream, state, attrs):
+    """Unpickle a block: rebuild it, prepare it for its stream, and give it its history back."""
+    b = factory(*args, **kwargs)
+    if attrs:
+        b.__dict__.update(attrs)
+    if stream is not None:
+        b._restore_stream(stream, state)
+    return b
+
+
+# Set while configuration_pickle() runs: blocks pickle without their stream.
+_config_only = threading.local()
+
+
+def configuration_pickle(block):
+    """``block`` pickled as configured, not streaming: loads as a new, unprepared block.
+
+    What ``sd.batch`` and ``sd.parallel`` ship to their workers: a copy that
+    takes any channel count, as a block just built would.  (A Python-level
+    block keeps what its attributes hold; the loader resets it.)
+    """
+    import pickle
+    _config_only.on = True
+    try:
+        return pickle.dumps(block, protocol=5)
+    finally:
+        _config_only.on = False
+
+
+def _new_python_block(cls, latency, decim):
+    """A Python-level block, unconfigured: its attributes follow (see Block._config)."""
+    cdef Block b = cls.__new__(cls)
+    b._latency = latency
+    b._decim = decim
+    return b
+
+
 cdef class Block:
     """Block(*, up=1, down=1)
 --
@@ -778,6 +815,64 @@ cdef class Block:
         if self._in_ch:
             parts.append(f"channels={self._in_ch}")
         return f"<{type(self).__name__} {' '.join(parts)}>"
+
+    # ------------------------------------------------------------------
+    # Pickling and deep copies: configuration plus state, one mechanism.
+    #
+    # __reduce_ex__ asks the block three questions and pickles the answers:
+    #   _config()  -> (factory, args, kwargs) that rebuild it unprepared;
+    #   _stream()  -> what _setup was given (channels, dtype), or None when
+    #                 not streaming;
+    #   _get_state() -> the signal history, as bytes and numbers (buffers
+    #                 made from the coefficients are derived: rebuilt, not
+    #                 saved).
+    # _restore() rebuilds the block, runs _setup again through
+    # _restore_stream() and hands the history to _set_state().  Compiled
+    # blocks override _config and the two state hooks; containers pickle
+    # their blocks, which carry their own state.  (setup.py compiles with
+    # auto_pickle=False: Cython's pickling would copy C pointers.)
+    def _config(self):
+        """``(factory, args, kwargs)`` that rebuild this block's configuration."""
+        if _compiled_base(type(self)) is Block:
+            return _new_python_block, (type(self), self._latency, self._decim), {}
+        raise TypeError(f"{type(self).__name__}: cannot be pickled or copied: it does not say "
+                        f"how it is configured (define _config)")
+
+    def _get_state(self):
+        """The stream's history as picklable values (bytes, numbers); see _set_state."""
+        if _compiled_base(type(self)) is Block:
+            return None     # a Python-level block keeps its state in attributes
+        raise TypeError(f"{type(self).__name__}: cannot be pickled or copied while streaming: "
+                        f"it cannot save its state (define _get_state and _set_state)")
+
+    def _set_state(self, state):
+        """Continue from a state _get_state gave, on a block just prepared alike."""
+        if state is not None:
+            raise TypeError(f"{type(self).__name__}: expected no saved state, got {type(state).__name__}")
+
+    def _stream(self):
+        """What the stream's setup was given, or None when not streaming."""
+        if not self._ready:
+            return None
+        return (self._in_ch, _dtype_name(self._dtype), bool(self._layout_1d))
+
+    def _restore_stream(self, stream, state):
+        channels, dtype, layout_1d = stream
+        self._prepare(channels, _stream_dtype(type(self).__name__, dtype))
+        self._layout_1d = layout_1d
+        self._set_state(state)
+
+    def __reduce_ex__(self, protocol):
+        if self._in_use:
+            raise StreamStateError(f"{type(self).__name__}: cannot be pickled or copied while "
+                                   f"another thread is inside it")
+        factory, args, kwargs = self._config()
+        stream = None if getattr(_config_only, "on", False) else self._stream()
+        state = self._get_state() if stream is not None else None
+        return _restore, (factory, args, kwargs, stream, state, getattr(self, "__dict__", None) or None)
+
+    def __reduce__(self):
+        return self.__reduce_ex__(2)
 
     def __rshift__(self, other):
         from streamdsp._graph._pipeline import chain

@@ -42,6 +42,15 @@ class PartitionedConvolution:
         The buffers do not fit in the memory left (see ``alloc_frames``).
     """
     def __init__(self, taps: ArrayLike, channels: int, block_size: int, f32, slot_offset=0, owner=None) -> None: ...
+    def get_state(self):
+        """The stream's state: input spectra (FDL), the last 2P inputs, the output due, positions.
+
+        The filter spectra are derived from the taps and rebuilt by the
+        constructor; the input spectra are kept as they are, so a restored
+        engine continues bit for bit.
+        """
+    def set_state(self, state):
+        """Continue from a state :meth:`get_state` gave (same taps, channels, block size, dtype)."""
     @property
     def channels(self) -> int | None: ...
     @property

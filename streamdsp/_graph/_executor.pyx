@@ -92,6 +92,44 @@ cdef class GraphExecutor(Block):
         return not self._pylevel and all(n.block.gil_free for n in self._nodes if n.block is not None)
 
     # ------------------------------------------------------------------
+    # pickling (see Block._config): the nodes as built, their blocks with
+    # their state; the plan is made again on load, and only the alignment
+    # delays it inserts carry state of the graph's own
+    def _config(self):
+        index = {id(n): k for k, n in enumerate(self._nodes)}
+        spec = [(n.block, [index[id(s)] for s in n.inputs], n.name) for n in self._nodes]
+        return _rebuilt_graph, (type(self), self._profile, spec, [index[id(n)] for n in self._inputs],
+                                [index[id(n)] for n in self._outputs]), {}
+
+    def _stream(self):
+        if not self._ready:
+            return None
+        return ([self._gin_ch[k] for k in range(self._nin_graph)], "float32" if self._f32 else "float64",
+                bool(self._layout_1d))
+
+    def _restore_stream(self, stream, state):
+        channels, dtype, layout_1d = stream
+        if len(self._inputs) == 1 and len(self._outputs) == 1:
+            self._prepare(channels[0], _stream_dtype("Graph", dtype))
+        else:
+            self._prepare_all(channels, dtype)
+        self._layout_1d = layout_1d
+        self._set_state(state)
+
+    def _alignment_delays(self):
+        return [st.block for st in self._steps if st.node is None]
+
+    def _get_state(self):
+        return [b._get_state() for b in self._alignment_delays()]
+
+    def _set_state(self, state):
+        delays = self._alignment_delays()
+        if len(state) != len(delays):
+            raise ValueError(f"Graph: expected the state of {len(delays)} alignment delays, got {len(state)}")
+        for b, s in zip(delays, state):
+            b._set_state(s)
+
+    # ------------------------------------------------------------------
     # compiling
     cdef void _free_plan(self) noexcept:
         cdef Py_ssize_t k
@@ -503,3 +541,16 @@ cdef class GraphExecutor(Block):
                 "us_per_call": (self._ns[k] / calls / 1e3) if calls else 0.0,
             }
         return out
+
+
+def _rebuilt_graph(cls, profile, spec, inputs, outputs):
+    """A graph with the nodes of ``spec`` (block, source indices, name), not yet planned."""
+    cdef GraphExecutor g = cls.__new__(cls)
+    GraphExecutor.__init__(g, profile)
+    nodes = []
+    for block, sources, name in spec:
+        nodes.append(_plan.Node(g, block, [nodes[i] for i in sources], name))
+    g._nodes.extend(nodes)
+    g._inputs.extend(nodes[i] for i in inputs)
+    g._outputs.extend(nodes[i] for i in outputs)
+    return g

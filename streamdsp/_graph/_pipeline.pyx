@@ -140,6 +140,13 @@ cdef class Pipeline(Block):
             t = -(-t * b.up // b.down) + b.tail_frames
         return t
 
+    # pickling (see Block._config): the blocks carry their own state
+    def _config(self):
+        return type(self), tuple(self._blocks), {}
+
+    def _get_state(self):
+        return None
+
     def __repr__(self):
         n = len(self._blocks)
         return f"<Pipeline with {n} block{'s' if n != 1 else ''}: [{', '.join(map(repr, self._blocks))}]>"

@@ -113,6 +113,10 @@ class Runner:
     True
     """
 
+    def __reduce_ex__(self, protocol):
+        raise TypeError("Runner: cannot be pickled or copied: it drives a live thread and its "
+                        "queues; pickle the blocks of its flow instead (sd.save_state)")
+
     def __init__(self, flow, queue_size=64, overflow="block", samplerate=None, name=None):
         from streamdsp._io._sinks import ArraySink
 

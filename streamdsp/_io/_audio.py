@@ -190,6 +190,10 @@ class _Live:
     _gil_free = True
     _error = None
 
+    def __reduce_ex__(self, protocol):
+        raise TypeError(f"{type(self).__name__}: cannot be pickled or copied: it is a live audio "
+                        f"device stream; pickle the blocks it runs instead (sd.save_state)")
+
     def _init_common(self, samplerate, blocksize, latency):
         from streamdsp._core._validate import whole_number
 

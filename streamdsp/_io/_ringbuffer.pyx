@@ -301,6 +301,10 @@ cdef class RingBuffer:
         """Frames a full :meth:`read` returns now."""
         return int(min(self.frames_written, self._capacity))
 
+    def __reduce_ex__(self, protocol):
+        raise TypeError(f"{type(self).__name__}: cannot be pickled or copied: it is memory shared "
+                        f"between one writer and its readers; pickle what read() returns instead")
+
     def __repr__(self):
         ch = f" {self.channels} ch" if self.channels else ""
         rate = f" at {self._rate:g} Hz" if self._rate else ""

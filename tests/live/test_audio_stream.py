@@ -397,3 +397,15 @@ def test_python_callback_swaps_at_a_buffer_boundary(live, jack_server, probe):
     s = first_difference(rec, 0.5 * x)
     assert s % PERIOD == 0
     np.testing.assert_array_equal(rec[s:], -x[s:])
+
+
+def test_a_live_stream_refuses_to_be_pickled_naming_its_class(jack_server):
+    import copy
+    import pickle
+    with opened(lambda: sd.AudioStream(sd.Gain(1.0), device="loopback", samplerate=RATE,
+                                       blocksize=PERIOD, channels=2)) as (stream, ports):
+        stream.start()
+        with pytest.raises(TypeError, match="^AudioStream: cannot be pickled or copied"):
+            pickle.dumps(stream, protocol=5)
+        with pytest.raises(TypeError, match="^AudioStream: cannot be pickled or copied"):
+            copy.deepcopy(stream)
