@@ -225,3 +225,15 @@ def test_a_device_output_refuses_a_rate_change_anywhere_inside():
     assert _keeps_frame_count(sd.Gain(1.0) >> sd.FIR([1.0, 2.0]))
     assert not _keeps_frame_count(ThreeHalves() >> sd.Downsample(3) >> sd.Gain(1.0))
     assert not _keeps_frame_count(sd.Parallel(sd.Gain(1.0), sd.Gain(2.0)) >> ThreeHalves())
+
+
+@pytest.mark.parametrize("first", [1, 5, 700])
+def test_a_3_2_pipeline_pickled_mid_stream_continues_exactly(first):
+    import pickle
+    x = noise(3001, 2, np.float32, seed=first)
+    whole = chunked(sd.Gain(2.0) >> ThreeHalves() >> sd.FIR([1.0, -0.5, 0.25]), x, [first, 333])
+    p = sd.Gain(2.0) >> ThreeHalves() >> sd.FIR([1.0, -0.5, 0.25])
+    head = as_frames(p.process(x[:first]), 2)
+    q = pickle.loads(pickle.dumps(p, protocol=5))     # an odd input count: the 3/2 count carries over
+    rest = chunked(q, x[first:], [333])
+    np.testing.assert_array_equal(np.concatenate([head, rest]), whole)

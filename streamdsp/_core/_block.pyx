@@ -218,11 +218,13 @@ def configuration_pickle(block):
         _config_only.on = False
 
 
-def _new_python_block(cls, latency, decim):
+def _new_python_block(cls, latency, up, down, rate_acc):
     """A Python-level block, unconfigured: its attributes follow (see Block._config)."""
     cdef Block b = cls.__new__(cls)
     b._latency = latency
-    b._decim = decim
+    b._up = up
+    b._down = down
+    b._rate_acc = rate_acc      # where its frame count stands (see _out_frames)
     return b
 
 
@@ -834,7 +836,8 @@ cdef class Block:
     def _config(self):
         """``(factory, args, kwargs)`` that rebuild this block's configuration."""
         if _compiled_base(type(self)) is Block:
-            return _new_python_block, (type(self), self._latency, self._decim), {}
+            rate_acc = 0 if getattr(_config_only, "on", False) else self._rate_acc
+            return _new_python_block, (type(self), self._latency, self._up, self._down, rate_acc), {}
         raise TypeError(f"{type(self).__name__}: cannot be pickled or copied: it does not say "
                         f"how it is configured (define _config)")
 
@@ -858,7 +861,9 @@ cdef class Block:
 
     def _restore_stream(self, stream, state):
         channels, dtype, layout_1d = stream
+        rate_acc = self._rate_acc      # set by _new_python_block; _prepare starts a stream at 0
         self._prepare(channels, _stream_dtype(type(self).__name__, dtype))
+        self._rate_acc = rate_acc
         self._layout_1d = layout_1d
         self._set_state(state)
 
