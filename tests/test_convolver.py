@@ -124,3 +124,49 @@ def test_frequency_response_matches_freqz():
     w0, h0 = signal.freqz(ir, 1, worN=128, fs=48000)
     np.testing.assert_allclose(w, w0)
     np.testing.assert_allclose(h, h0)
+
+
+# --- time-distributed levels (issue 13) ------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+def test_every_level_after_the_first_keeps_a_block_in_hand():
+    # the slack a level needs to spread its work over the next block's calls
+    for lat in (0, None):
+        conv = sd.Convolver(np.ones(96000), block_size=64, latency=lat)
+        first, *rest = conv.plan
+        assert rest and first[0] == 64
+        for B, off, n in rest:
+            assert off + conv.latency >= 2 * B and (off + conv.latency) % B == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(0, 3000), min_size=1, max_size=40),
+       f32=st.booleans(), lat=st.sampled_from([0, None]))
+def test_spread_levels_are_exact_over_any_chunking(cuts, f32, lat):
+    # 0- and 1-frame chunks and chunks longer than a whole level block: the jobs
+    # fall where the samples arrive, the result must not move
+    rng = np.random.default_rng(7)
+    ir = rng.standard_normal((6000, 2)) * np.exp(-np.arange(6000) / 1500)[:, None]
+    x = rng.standard_normal((12000, 2))
+    conv = sd.Convolver(ir, block_size=16, latency=lat)
+    assert len(conv.plan) >= 3
+    xi = x.astype(np.float32) if f32 else x
+    y = stream(conv, xi, cuts + [0, 1, 1])[:len(x)]
+    ref = np.stack([signal.fftconvolve(x[:, c], ir[:, c])[:len(x)] for c in range(2)], axis=1)
+    ref = np.concatenate([np.zeros((conv.latency, 2)), ref])[:len(x)]
+    assert_close_to_peak(y, ref, 1e-5 if f32 else 1e-11)
+
+
+def test_spread_levels_restart_clean_after_reset():
+    rng = np.random.default_rng(8)
+    ir = rng.standard_normal(20000) * np.exp(-np.arange(20000) / 5000)
+    conv = sd.Convolver(ir, block_size=32)
+    x = rng.standard_normal(9000)
+    first = stream(conv, x, [777, 1, 0, 4096])
+    conv.process(rng.standard_normal(333))     # leaves jobs half done
+    conv.reset()
+    again = stream(conv, x, [5, 3000])
+    np.testing.assert_array_equal(first, again)
+    assert_close_to_peak(first[:9000], signal.fftconvolve(x, ir)[:9000], 1e-11)

@@ -97,7 +97,7 @@ cdef class Convolver(Block):
             self._in_ch = h.shape[1]
         h.setflags(write=False)
         self.ir = h
-        levels, _ = convolver_plan(h.shape[0], bs, self._zero_latency, mb)
+        levels, _ = convolver_plan(h.shape[0], bs, self._zero_latency, mb, slack=True)
         self.plan = [(B, off, n) for B, off, n, _ in levels]
         self._plan_full = levels
         self.samplerate = samplerate
@@ -149,8 +149,9 @@ cdef class Convolver(Block):
                 raise type(e)(str(e).replace("FIR:", "Convolver:", 1)) from None
         self._levels = []
         for B, off, n, slot in self._plan_full:
+            # levels with a block in hand spread their work over the calls
             self._levels.append(PartitionedConvolution(h[off:off + n], channels, B, self._f32, slot,
-                                                      owner=self))
+                                                      owner=self, spread=slot >= 1))
         _free(self._lv)
         self._lv = NULL
         self._lv = _alloc_ptrs(len(self._levels))

@@ -3,7 +3,9 @@
 #
 # For Cython use only.  `run` and `reset` are `noexcept nogil`, allocate
 # nothing and touch no Python object: they may be called from an audio
-# callback.  Not thread-safe (one stream, one thread).
+# callback.  Not thread-safe (one stream, one thread).  With spread=True the
+# work of a block is cut into jobs run as the following block's samples
+# arrive, so every call does about the same work whatever its size.
 
 cdef class PartitionedConvolution:
     cdef readonly Py_ssize_t channels
@@ -23,9 +25,24 @@ cdef class PartitionedConvolution:
     cdef void* _time     # 2P samples of inverse transform
     cdef Py_ssize_t _pos   # frames of the current block filled so far
     cdef Py_ssize_t _head  # FDL slot of the newest input spectrum
+    # Time-distributed mode (spread): a block's transforms and products run in
+    # slices while the next block comes in, and its output is emitted one block
+    # later; that block of delay comes out of slot_offset.
+    cdef readonly bint spread
+    cdef void* _pend       # per channel: the 2P samples of the block being worked on
+    cdef void* _next       # per channel: P samples of output being computed
+    cdef Py_ssize_t _job   # next job of the period (jobs: see _job_run)
+    cdef Py_ssize_t _njobs
+    cdef Py_ssize_t _range # bins per product slice
+    cdef double _wfft      # weight of one transform, in product bins
+    cdef double _done      # weight of the jobs run so far in this period
+    cdef double _total     # weight of all jobs of a period
 
     cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
     cdef Py_ssize_t run_add(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames, bint add) noexcept nogil
     cdef void reset(self) noexcept nogil
     cdef void _block(self) noexcept nogil
+    cdef void _turn(self) noexcept nogil
+    cdef void _work(self, double upto) noexcept nogil
+    cdef void _job_run(self, Py_ssize_t j) noexcept nogil

@@ -1,5 +1,6 @@
 """Uniformly partitioned overlap-save convolution with a frequency-domain delay line."""
 
+from libc.math cimport log2
 from libc.string cimport memcpy, memset
 
 cimport numpy as cnp
@@ -9,9 +10,9 @@ from streamdsp._core._memory cimport alloc_frames, frames_of, aligned_free
 from streamdsp._core._fft cimport (
     fft_plan,
     sd_fft_f32, sd_fft_f32_new, sd_fft_f32_free, sd_fft_f32_forward, sd_fft_f32_inverse,
-    sd_fft_f32_mac,
+    sd_fft_f32_mac_range,
     sd_fft_f64, sd_fft_f64_new, sd_fft_f64_free, sd_fft_f64_forward, sd_fft_f64_inverse,
-    sd_fft_f64_mac,
+    sd_fft_f64_mac_range,
 )
 
 from streamdsp._core._validate import MAX_FFT
@@ -19,8 +20,35 @@ from streamdsp._core._validate import MAX_FFT
 cnp.import_array()
 
 
+# The transforms and the product of one partition, in either precision: the
+# spectra are split (re at X, im at X + P items).
+
+cdef inline void _forward(void* plan, bint f32, Py_ssize_t P, const char* x, char* X) noexcept nogil:
+    if f32:
+        sd_fft_f32_forward(<sd_fft_f32*>plan, <const float*>x, <float*>X, <float*>X + P)
+    else:
+        sd_fft_f64_forward(<sd_fft_f64*>plan, <const double*>x, <double*>X, <double*>X + P)
+
+
+cdef inline void _inverse(void* plan, bint f32, Py_ssize_t P, const char* X, char* x) noexcept nogil:
+    if f32:
+        sd_fft_f32_inverse(<sd_fft_f32*>plan, <const float*>X, <const float*>X + P, <float*>x)
+    else:
+        sd_fft_f64_inverse(<sd_fft_f64*>plan, <const double*>X, <const double*>X + P, <double*>x)
+
+
+cdef inline void _mac(bint f32, Py_ssize_t P, Py_ssize_t lo, Py_ssize_t hi, char* acc,
+                      const char* X, const char* H) noexcept nogil:
+    if f32:
+        sd_fft_f32_mac_range(lo, hi, <float*>acc, <float*>acc + P, <const float*>X,
+                             <const float*>X + P, <const float*>H, <const float*>H + P)
+    else:
+        sd_fft_f64_mac_range(lo, hi, <double*>acc, <double*>acc + P, <const double*>X,
+                             <const double*>X + P, <const double*>H, <const double*>H + P)
+
+
 cdef class PartitionedConvolution:
-    """PartitionedConvolution(taps, channels, block_size, f32, slot_offset=0, owner=None)
+    """PartitionedConvolution(taps, channels, block_size, f32, slot_offset=0, owner=None, spread=False)
 --
 
     Streaming convolution of every channel with long taps, latency ``block_size``.
@@ -46,6 +74,14 @@ cdef class PartitionedConvolution:
     owner : Block or str, optional
         Whom errors name (the block this engine runs for); default the
         engine itself.
+    spread : bool, optional
+        Time-distributed: the forward transform, the products (in slices of
+        at most 2048 bins) and the inverse transform of a block run as jobs
+        released in proportion to the samples of the following block, and
+        its output is emitted one block later, so the engine's work per call
+        is about the same on every call instead of all of it landing on the
+        call that completes a block.  Needs ``slot_offset >= 1`` (the block
+        of delay comes out of it: the result is the same as without).
 
     Raises
     ------
@@ -59,9 +95,10 @@ cdef class PartitionedConvolution:
     def __cinit__(self, *args, **kwargs):
         self._plan = NULL
         self._H = self._fdl = self._inbuf = self._outbuf = self._acc = self._time = NULL
+        self._pend = self._next = NULL
 
     def __init__(self, taps, Py_ssize_t channels, Py_ssize_t block_size, bint f32,
-                 Py_ssize_t slot_offset=0, owner=None):
+                 Py_ssize_t slot_offset=0, owner=None, bint spread=False):
         cdef Py_ssize_t P = block_size, N, isz = 4 if f32 else 8
         cdef Py_ssize_t nsets, s, p
         cdef cnp.ndarray seg, re, im
@@ -72,6 +109,9 @@ cdef class PartitionedConvolution:
             who = owner if isinstance(owner, str) else type(owner).__name__
             raise ValueError(f"{who}: expected block_size a power of two in 8 .. {MAX_FFT // 2} "
                              f"(an FFT of 2 * block_size <= {MAX_FFT} points), got {P}")
+        if spread and slot_offset < 1:
+            raise ValueError(f"PartitionedConvolution: expected slot_offset >= 1 with spread=True "
+                             f"(the block of delay the spread work needs), got {slot_offset}")
         N = 2 * P
         taps = np.asarray(taps, dtype=np.float64)
         self.channels = channels
@@ -86,14 +126,26 @@ cdef class PartitionedConvolution:
         # the plan's check counts the buffers below too (H, FDL, in/out, acc,
         # time), in Python ints: channels may be absurd (prepare(2**42))
         ch = <object>channels
+        self.spread = spread
         self._plan = fft_plan(owner, N, f32, (nsets * self.nparts + ch * self._nslots + ch + 2) * N
-                              + ch * P)
+                              + ch * P + (ch * (N + P) if spread else 0))
         self._H = alloc_frames(owner, frames_of(owner, self.nparts, N), nsets, isz)
         self._fdl = alloc_frames(owner, frames_of(owner, self._nslots, N), channels, isz)
         self._inbuf = alloc_frames(owner, N, channels, isz)
         self._outbuf = alloc_frames(owner, P, channels, isz)
         self._acc = alloc_frames(owner, N, 1, isz)
         self._time = alloc_frames(owner, N, 1, isz)
+        if spread:
+            self._pend = alloc_frames(owner, N, channels, isz)
+            self._next = alloc_frames(owner, P, channels, isz)
+        # Jobs per channel: forward transform, nparts x (P / _range) product
+        # slices, inverse transform.  A transform weighs about 0.55 log2(N)
+        # bins of product per bin (measured: FFT 2**17 ~ 10x a product of
+        # 2**16 bins, 2**13 ~ 6x).
+        self._range = min(P, 2048)
+        self._njobs = channels * (2 + self.nparts * (P // self._range))
+        self._wfft = 0.55 * P * log2(<double>N)
+        self._total = channels * (2 * self._wfft + self.nparts * P)
         # Partition spectra, with the inverse transform's 1/N folded in.
         cols = taps.reshape(self.ntaps, -1)
         H = <char*>self._H
@@ -126,14 +178,23 @@ cdef class PartitionedConvolution:
         aligned_free(self._outbuf)
         aligned_free(self._acc)
         aligned_free(self._time)
+        aligned_free(self._pend)
+        aligned_free(self._next)
 
     cdef void reset(self) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8, N = 2 * self.block_size
         memset(self._fdl, 0, self.channels * self._nslots * N * isz)
         memset(self._inbuf, 0, self.channels * N * isz)
         memset(self._outbuf, 0, self.channels * self.block_size * isz)
+        if self.spread:
+            memset(self._pend, 0, self.channels * N * isz)
+            memset(self._next, 0, self.channels * self.block_size * isz)
         self._pos = 0
         self._head = 0
+        # the first period works on the zero block: harmless, and keeps the
+        # steady state free of a "nothing pending" case
+        self._job = 0
+        self._done = 0.0
 
     cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         """Feed `frames` interleaved frames, write as many (lagging by P)."""
@@ -186,10 +247,80 @@ cdef class PartitionedConvolution:
                             yd[i * ch] = outd[i]
             self._pos += m
             done += m
-            if self._pos == P:
+            if self.spread:
+                if self._pos == P:
+                    self._work(self._total)
+                    self._turn()
+                    self._pos = 0
+                else:
+                    self._work(self._total * self._pos / P)
+            elif self._pos == P:
                 self._block()
                 self._pos = 0
         return frames
+
+    cdef void _turn(self) noexcept nogil:
+        """Spread mode, a block is in and the last one's jobs are done: swap them."""
+        cdef Py_ssize_t P = self.block_size, N = 2 * P, isz = 4 if self._f32 else 8, c
+        cdef void* t = self._outbuf
+        cdef char* inb
+        self._outbuf = self._next
+        self._next = t
+        memcpy(self._pend, self._inbuf, self.channels * N * isz)
+        for c in range(self.channels):
+            inb = <char*>self._inbuf + c * N * isz
+            memcpy(inb, inb + P * isz, P * isz)
+        self._head = self._head + 1
+        if self._head == self._nslots:
+            self._head = 0
+        self._job = 0
+        self._done = 0.0
+
+    cdef void _work(self, double upto) noexcept nogil:
+        """Run the jobs due once `upto` of the period's weight has come in.
+
+        A job runs once the input has passed its midpoint: transforms, the
+        heavy jobs, then fall at different calls for levels of different
+        sizes instead of all on the call that starts the period.
+        """
+        cdef Py_ssize_t J = 2 + self.nparts * (self.block_size // self._range), k
+        cdef double w
+        while self._job < self._njobs:
+            k = self._job % J
+            w = self._wfft if k == 0 or k == J - 1 else <double>self._range
+            if self._done + 0.5 * w > upto:
+                break
+            self._job_run(self._job)
+            self._job += 1
+            self._done += w
+
+    cdef void _job_run(self, Py_ssize_t j) noexcept nogil:
+        cdef Py_ssize_t P = self.block_size, N = 2 * P, isz = 4 if self._f32 else 8
+        cdef Py_ssize_t nr = P // self._range, J = 2 + self.nparts * nr
+        cdef Py_ssize_t c = j // J, k = j % J, p, lo, hi, slot
+        cdef char* fdl = <char*>self._fdl + c * self._nslots * N * isz
+        cdef char* H = <char*>self._H + (0 if self._shared else c) * self.nparts * N * isz
+        cdef char* pend = <char*>self._pend + c * N * isz
+        cdef char* acc = <char*>self._acc
+        cdef char* X = fdl + self._head * N * isz
+        cdef char* Hp
+        if k == 0:
+            _forward(self._plan, self._f32, P, pend, X)
+            memset(acc, 0, N * isz)
+        elif k == J - 1:
+            _inverse(self._plan, self._f32, P, acc, <char*>self._time)
+            memcpy(<char*>self._next + c * P * isz, <char*>self._time + P * isz, P * isz)
+        else:
+            p = (k - 1) // nr
+            lo = ((k - 1) % nr) * self._range
+            hi = lo + self._range
+            # one block of the offset is the spread delay itself
+            slot = (self._head - (self.slot_offset - 1) - p) % self._nslots
+            if slot < 0:
+                slot += self._nslots
+            X = fdl + slot * N * isz
+            Hp = H + p * N * isz
+            _mac(self._f32, P, lo, hi, acc, X, Hp)
 
     cdef void _block(self) noexcept nogil:
         """A full block is in: transform it, multiply-accumulate, emit P samples."""
@@ -210,12 +341,7 @@ cdef class PartitionedConvolution:
             H = <char*>self._H + hset * self.nparts * N * isz
             inb = <char*>self._inbuf + c * N * isz
             X = fdl + self._head * N * isz
-            if self._f32:
-                sd_fft_f32_forward(<sd_fft_f32*>self._plan, <const float*>inb,
-                                   <float*>X, <float*>(X + P * isz))
-            else:
-                sd_fft_f64_forward(<sd_fft_f64*>self._plan, <const double*>inb,
-                                   <double*>X, <double*>(X + P * isz))
+            _forward(self._plan, self._f32, P, inb, X)
             memset(acc, 0, N * isz)
             # partition p meets the input spectrum from p + slot_offset blocks ago
             slot = self._head - self.slot_offset
@@ -224,21 +350,9 @@ cdef class PartitionedConvolution:
             for p in range(self.nparts):
                 X = fdl + slot * N * isz
                 Hp = H + p * N * isz
-                if self._f32:
-                    sd_fft_f32_mac(P, <float*>acc, <float*>(acc + P * isz),
-                                   <const float*>X, <const float*>(X + P * isz),
-                                   <const float*>Hp, <const float*>(Hp + P * isz))
-                else:
-                    sd_fft_f64_mac(P, <double*>acc, <double*>(acc + P * isz),
-                                   <const double*>X, <const double*>(X + P * isz),
-                                   <const double*>Hp, <const double*>(Hp + P * isz))
+                _mac(self._f32, P, 0, P, acc, X, Hp)
                 slot = slot - 1 if slot > 0 else self._nslots - 1
-            if self._f32:
-                sd_fft_f32_inverse(<sd_fft_f32*>self._plan, <const float*>acc,
-                                   <const float*>(acc + P * isz), <float*>self._time)
-            else:
-                sd_fft_f64_inverse(<sd_fft_f64*>self._plan, <const double*>acc,
-                                   <const double*>(acc + P * isz), <double*>self._time)
+            _inverse(self._plan, self._f32, P, acc, <char*>self._time)
             # overlap-save: the last P samples are the valid ones
             memcpy(<char*>self._outbuf + c * P * isz, <char*>self._time + P * isz, P * isz)
             memcpy(inb, inb + P * isz, P * isz)
