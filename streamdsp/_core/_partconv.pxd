@@ -37,6 +37,11 @@ cdef class PartitionedConvolution:
     cdef double _wfft      # weight of one transform, in product bins
     cdef double _done      # weight of the jobs run so far in this period
     cdef double _total     # weight of all jobs of a period
+    cdef object _sliced    # SlicedFFT for large spread levels (else None)
+    cdef void* _sl         # the same, for the nogil jobs
+    cdef Py_ssize_t _S     # items per spectrum (FDL slot, filter partition, acc)
+    cdef Py_ssize_t _m0, _m1   # spectrum positions the products run over
+    cdef Py_ssize_t _nfj   # jobs per transform
 
     cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil
     cdef Py_ssize_t run_add(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil

@@ -32,6 +32,14 @@ class PartitionedConvolution:
     owner : Block or str, optional
         Whom errors name (the block this engine runs for); default the
         engine itself.
+    spread : bool, optional
+        Time-distributed: the forward transform, the products (in slices of
+        at most 2048 bins) and the inverse transform of a block run as jobs
+        released in proportion to the samples of the following block, and
+        its output is emitted one block later, so the engine's work per call
+        is about the same on every call instead of all of it landing on the
+        call that completes a block.  Needs ``slot_offset >= 1`` (the block
+        of delay comes out of it: the result is the same as without).
 
     Raises
     ------
@@ -41,7 +49,7 @@ class PartitionedConvolution:
     MemoryError
         The buffers do not fit in the memory left (see ``alloc_frames``).
     """
-    def __init__(self, taps: ArrayLike, channels: int, block_size: int, f32, slot_offset=0, owner=None) -> None: ...
+    def __init__(self, taps: ArrayLike, channels: int, block_size: int, f32, slot_offset=0, owner=None, spread=False) -> None: ...
     @property
     def channels(self) -> int | None: ...
     @property
@@ -52,6 +60,11 @@ class PartitionedConvolution:
     def ntaps(self) -> int: ...
     @property
     def slot_offset(self) -> Any: ...
+    @property
+    def spread(self) -> Any: ...
 
 
 MAX_FFT: int
+
+
+SLICE_FROM: int

@@ -15,7 +15,12 @@ from streamdsp._core._fft cimport (
     sd_fft_f64_mac_range,
 )
 
+from streamdsp._core._slicedfft cimport SlicedFFT
 from streamdsp._core._validate import MAX_FFT
+
+# Spread levels with FFTs of this many points or more run them sliced (a
+# 2**13-point FFT takes ~12 us here, a period's mean at block 64 ~5 us).
+SLICE_FROM = 32768
 
 cnp.import_array()
 
@@ -96,11 +101,13 @@ cdef class PartitionedConvolution:
         self._plan = NULL
         self._H = self._fdl = self._inbuf = self._outbuf = self._acc = self._time = NULL
         self._pend = self._next = NULL
+        self._sl = NULL
+        self._sliced = None
 
     def __init__(self, taps, Py_ssize_t channels, Py_ssize_t block_size, bint f32,
                  Py_ssize_t slot_offset=0, owner=None, bint spread=False):
         cdef Py_ssize_t P = block_size, N, isz = 4 if f32 else 8
-        cdef Py_ssize_t nsets, s, p
+        cdef Py_ssize_t nsets, s, p, S, L, nr
         cdef cnp.ndarray seg, re, im
         cdef char* H
         if owner is None:
@@ -127,33 +134,56 @@ cdef class PartitionedConvolution:
         # time), in Python ints: channels may be absurd (prepare(2**42))
         ch = <object>channels
         self.spread = spread
-        self._plan = fft_plan(owner, N, f32, (nsets * self.nparts + ch * self._nslots + ch + 2) * N
-                              + ch * P + (ch * (N + P) if spread else 0))
-        self._H = alloc_frames(owner, frames_of(owner, self.nparts, N), nsets, isz)
-        self._fdl = alloc_frames(owner, frames_of(owner, self._nslots, N), channels, isz)
+        self._S = N
+        self._m0 = 0
+        self._m1 = P
+        self._nfj = 1
+        if spread and N >= SLICE_FROM:
+            # a spectrum in the sliced layout: re[L + 1], im[L + 1], position 0
+            # unused so that every product is a plain complex one
+            self._sliced = SlicedFFT(N, f32, owner)
+            self._sl = <void*>self._sliced
+            self._S = 2 * (self._sliced.length + 1)
+            self._m0 = 1
+            self._m1 = self._sliced.length + 1
+            self._nfj = self._sliced.jobs
+        S = self._S
+        self._plan = fft_plan(owner, N, f32, (nsets * self.nparts + ch * self._nslots + 1) * S
+                              + (ch + 1) * N + ch * P + (ch * (N + P) if spread else 0))
+        self._H = alloc_frames(owner, frames_of(owner, self.nparts, S), nsets, isz)
+        self._fdl = alloc_frames(owner, frames_of(owner, self._nslots, S), channels, isz)
         self._inbuf = alloc_frames(owner, N, channels, isz)
         self._outbuf = alloc_frames(owner, P, channels, isz)
-        self._acc = alloc_frames(owner, N, 1, isz)
+        self._acc = alloc_frames(owner, S, 1, isz)
         self._time = alloc_frames(owner, N, 1, isz)
         if spread:
             self._pend = alloc_frames(owner, N, channels, isz)
             self._next = alloc_frames(owner, P, channels, isz)
-        # Jobs per channel: forward transform, nparts x (P / _range) product
-        # slices, inverse transform.  A transform weighs about 0.55 log2(N)
-        # bins of product per bin (measured: FFT 2**17 ~ 10x a product of
-        # 2**16 bins, 2**13 ~ 6x).
+        # Jobs per channel: the forward transform (_nfj jobs), nparts x nr
+        # product slices, the inverse (_nfj jobs).  A transform weighs about
+        # 0.55 log2(N) bins of product per bin (measured: FFT 2**17 ~ 10x a
+        # product of 2**16 bins, 2**13 ~ 6x); sliced, about 1.6 times that.
         self._range = min(P, 2048)
-        self._njobs = channels * (2 + self.nparts * (P // self._range))
-        self._wfft = 0.55 * P * log2(<double>N)
-        self._total = channels * (2 * self._wfft + self.nparts * P)
+        nr = (self._m1 - self._m0 + self._range - 1) // self._range
+        self._njobs = channels * (2 * self._nfj + self.nparts * nr)
+        self._wfft = 0.55 * P * log2(<double>N) * (1.6 if self._nfj > 1 else 1.0) / self._nfj
+        self._total = channels * (2 * self._nfj * self._wfft + self.nparts * (self._m1 - self._m0))
         # Partition spectra, with the inverse transform's 1/N folded in.
         cols = taps.reshape(self.ntaps, -1)
         H = <char*>self._H
+        memset(H, 0, nsets * self.nparts * S * isz)
         for s in range(nsets):
             for p in range(self.nparts):
                 seg = np.zeros(N, dtype=np.float32 if f32 else np.float64)
                 part = cols[p * P:(p + 1) * P, s] / N
                 seg[:part.shape[0]] = part
+                if self._sliced is not None:
+                    L = self._sliced.length
+                    re, im = self._sliced._forward_all(seg)
+                    memcpy(H + ((s * self.nparts + p) * S + 1) * isz, cnp.PyArray_DATA(re), L * isz)
+                    memcpy(H + ((s * self.nparts + p) * S + L + 2) * isz, cnp.PyArray_DATA(im),
+                           L * isz)
+                    continue
                 re = np.empty(P, dtype=seg.dtype)
                 im = np.empty(P, dtype=seg.dtype)
                 if f32:
@@ -183,7 +213,7 @@ cdef class PartitionedConvolution:
 
     cdef void reset(self) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8, N = 2 * self.block_size
-        memset(self._fdl, 0, self.channels * self._nslots * N * isz)
+        memset(self._fdl, 0, self.channels * self._nslots * self._S * isz)
         memset(self._inbuf, 0, self.channels * N * isz)
         memset(self._outbuf, 0, self.channels * self.block_size * isz)
         if self.spread:
@@ -249,7 +279,7 @@ cdef class PartitionedConvolution:
             done += m
             if self.spread:
                 if self._pos == P:
-                    self._work(self._total)
+                    self._work(1e300)       # whatever is left, before the swap
                     self._turn()
                     self._pos = 0
                 else:
@@ -283,11 +313,11 @@ cdef class PartitionedConvolution:
         heavy jobs, then fall at different calls for levels of different
         sizes instead of all on the call that starts the period.
         """
-        cdef Py_ssize_t J = 2 + self.nparts * (self.block_size // self._range), k
+        cdef Py_ssize_t J = self._njobs // self.channels, k
         cdef double w
         while self._job < self._njobs:
             k = self._job % J
-            w = self._wfft if k == 0 or k == J - 1 else <double>self._range
+            w = self._wfft if k < self._nfj or k >= J - self._nfj else <double>self._range
             if self._done + 0.5 * w > upto:
                 break
             self._job_run(self._job)
@@ -295,32 +325,41 @@ cdef class PartitionedConvolution:
             self._done += w
 
     cdef void _job_run(self, Py_ssize_t j) noexcept nogil:
-        cdef Py_ssize_t P = self.block_size, N = 2 * P, isz = 4 if self._f32 else 8
-        cdef Py_ssize_t nr = P // self._range, J = 2 + self.nparts * nr
-        cdef Py_ssize_t c = j // J, k = j % J, p, lo, hi, slot
-        cdef char* fdl = <char*>self._fdl + c * self._nslots * N * isz
-        cdef char* H = <char*>self._H + (0 if self._shared else c) * self.nparts * N * isz
+        cdef Py_ssize_t P = self.block_size, N = 2 * P, isz = 4 if self._f32 else 8, S = self._S
+        cdef Py_ssize_t nf = self._nfj, nr = (self._m1 - self._m0 + self._range - 1) // self._range
+        cdef Py_ssize_t J = 2 * nf + self.nparts * nr
+        cdef Py_ssize_t c = j // J, k = j % J, p, lo, hi, slot, h = S // 2
+        cdef char* fdl = <char*>self._fdl + c * self._nslots * S * isz
+        cdef char* H = <char*>self._H + (0 if self._shared else c) * self.nparts * S * isz
         cdef char* pend = <char*>self._pend + c * N * isz
         cdef char* acc = <char*>self._acc
-        cdef char* X = fdl + self._head * N * isz
+        cdef char* X = fdl + self._head * S * isz
         cdef char* Hp
-        if k == 0:
-            _forward(self._plan, self._f32, P, pend, X)
-            memset(acc, 0, N * isz)
-        elif k == J - 1:
-            _inverse(self._plan, self._f32, P, acc, <char*>self._time)
-            memcpy(<char*>self._next + c * P * isz, <char*>self._time + P * isz, P * isz)
+        if k < nf:
+            if k == 0:
+                memset(acc, 0, S * isz)
+            if nf == 1:
+                _forward(self._plan, self._f32, P, pend, X)
+            else:
+                (<SlicedFFT>self._sl).forward(pend, X + isz, X + (h + 1) * isz, k)
+        elif k >= J - nf:
+            if nf == 1:
+                _inverse(self._plan, self._f32, P, acc, <char*>self._time)
+                memcpy(<char*>self._next + c * P * isz, <char*>self._time + P * isz, P * isz)
+            else:
+                (<SlicedFFT>self._sl).inverse_tail(acc + isz, acc + (h + 1) * isz,
+                                                   <char*>self._next + c * P * isz, k - (J - nf))
         else:
-            p = (k - 1) // nr
-            lo = ((k - 1) % nr) * self._range
-            hi = lo + self._range
+            p = (k - nf) // nr
+            lo = self._m0 + ((k - nf) % nr) * self._range
+            hi = min(lo + self._range, self._m1)
             # one block of the offset is the spread delay itself
             slot = (self._head - (self.slot_offset - 1) - p) % self._nslots
             if slot < 0:
                 slot += self._nslots
-            X = fdl + slot * N * isz
-            Hp = H + p * N * isz
-            _mac(self._f32, P, lo, hi, acc, X, Hp)
+            X = fdl + slot * S * isz
+            Hp = H + p * S * isz
+            _mac(self._f32, h, lo, hi, acc, X, Hp)
 
     cdef void _block(self) noexcept nogil:
         """A full block is in: transform it, multiply-accumulate, emit P samples."""
