@@ -46,8 +46,8 @@ cdef class Convolver(Block):
         arrive, so every call does about the same work; without it the
         whole work of a level lands on the call that completes its block
         (slowest call ~100x the mean for a 10 s hall) but the mean is lower
-        (about 1.3-1.6x, see benchmarks/bench_convolver.py).  The output is
-        the same either way.
+        (the spread mean is about 1.3-1.8x, see benchmarks/bench_convolver.py):
+        use it offline.  The output is the same either way.
 
     Attributes
     ----------

@@ -19,7 +19,7 @@ cdef class PartitionedConvolution:
     cdef void* _plan                        # sd_fft_f32* or sd_fft_f64*
     cdef void* _H        # filter spectra: [set][part] x (re[P], im[P]), scaled 1/2P
     cdef void* _fdl      # per channel: [slot] x (re[P], im[P]) input spectra
-    cdef void* _inbuf    # per channel: 2P samples (previous block, current block)
+    cdef void* _inbuf    # per channel: 2P samples (previous block, current block); spread: 4P
     cdef void* _outbuf   # per channel: P samples of output ready to emit
     cdef void* _acc      # re[P], im[P]
     cdef void* _time     # 2P samples of inverse transform
@@ -29,7 +29,11 @@ cdef class PartitionedConvolution:
     # slices while the next block comes in, and its output is emitted one block
     # later; that block of delay comes out of slot_offset.
     cdef readonly bint spread
-    cdef void* _pend       # per channel: the 2P samples of the block being worked on
+    # Spread mode keeps the input per channel as three blocks of P (block 0
+    # mirrored after block 2) so that the previous two are always contiguous
+    # for the transform while the next one comes in: no copies at the turn.
+    cdef Py_ssize_t _seg   # block of the ring being filled
+    cdef Py_ssize_t _pstart  # start of the 2P samples the jobs transform
     cdef void* _next       # per channel: P samples of output being computed
     cdef Py_ssize_t _job   # next job of the period (jobs: see _job_run)
     cdef Py_ssize_t _njobs

@@ -100,7 +100,7 @@ cdef class PartitionedConvolution:
     def __cinit__(self, *args, **kwargs):
         self._plan = NULL
         self._H = self._fdl = self._inbuf = self._outbuf = self._acc = self._time = NULL
-        self._pend = self._next = NULL
+        self._next = NULL
         self._sl = NULL
         self._sliced = None
 
@@ -150,14 +150,13 @@ cdef class PartitionedConvolution:
         S = self._S
         self._plan = fft_plan(owner, N, f32, (nsets * self.nparts + ch * self._nslots + 1) * S
                               + (ch + 1) * N + ch * P + (ch * (N + P) if spread else 0))
+        self._inbuf = alloc_frames(owner, 2 * N if spread else N, channels, isz)
         self._H = alloc_frames(owner, frames_of(owner, self.nparts, S), nsets, isz)
         self._fdl = alloc_frames(owner, frames_of(owner, self._nslots, S), channels, isz)
-        self._inbuf = alloc_frames(owner, N, channels, isz)
         self._outbuf = alloc_frames(owner, P, channels, isz)
         self._acc = alloc_frames(owner, S, 1, isz)
         self._time = alloc_frames(owner, N, 1, isz)
         if spread:
-            self._pend = alloc_frames(owner, N, channels, isz)
             self._next = alloc_frames(owner, P, channels, isz)
         # Jobs per channel: the forward transform (_nfj jobs), nparts x nr
         # product slices, the inverse (_nfj jobs).  A transform weighs about
@@ -208,16 +207,14 @@ cdef class PartitionedConvolution:
         aligned_free(self._outbuf)
         aligned_free(self._acc)
         aligned_free(self._time)
-        aligned_free(self._pend)
         aligned_free(self._next)
 
     cdef void reset(self) noexcept nogil:
         cdef Py_ssize_t isz = 4 if self._f32 else 8, N = 2 * self.block_size
         memset(self._fdl, 0, self.channels * self._nslots * self._S * isz)
-        memset(self._inbuf, 0, self.channels * N * isz)
+        memset(self._inbuf, 0, self.channels * (2 * N if self.spread else N) * isz)
         memset(self._outbuf, 0, self.channels * self.block_size * isz)
         if self.spread:
-            memset(self._pend, 0, self.channels * N * isz)
             memset(self._next, 0, self.channels * self.block_size * isz)
         self._pos = 0
         self._head = 0
@@ -225,6 +222,8 @@ cdef class PartitionedConvolution:
         # steady state free of a "nothing pending" case
         self._job = 0
         self._done = 0.0
+        self._seg = 1
+        self._pstart = 2 * self.block_size     # zeros that block 1 does not overwrite
 
     cdef Py_ssize_t run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
         """Feed `frames` interleaved frames, write as many (lagging by P)."""
@@ -235,7 +234,7 @@ cdef class PartitionedConvolution:
         return self._run(x, y, frames, True)
 
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames, bint add) noexcept nogil:
-        cdef Py_ssize_t P = self.block_size, ch = self.channels, done = 0, m, c, i
+        cdef Py_ssize_t P = self.block_size, ch = self.channels, done = 0, m, c, i, inoff, mirror
         cdef const float* xf
         cdef float* yf
         cdef float* inf
@@ -248,14 +247,24 @@ cdef class PartitionedConvolution:
             m = P - self._pos
             if m > frames - done:
                 m = frames - done
+            # where this block's samples go (spread: its block of the ring, and
+            # block 0 once more after block 2)
+            inoff = P + self._pos
+            mirror = 0
+            if self.spread:
+                inoff = self._seg * P + self._pos
+                mirror = 3 * P if self._seg == 0 else 0
             for c in range(ch):
                 if self._f32:
                     xf = <const float*>x + done * ch + c
                     yf = <float*>y + done * ch + c
-                    inf = <float*>self._inbuf + c * 2 * P + P + self._pos
+                    inf = <float*>self._inbuf + c * (4 * P if self.spread else 2 * P) + inoff
                     outf = <float*>self._outbuf + c * P + self._pos
                     for i in range(m):
                         inf[i] = xf[i * ch]
+                    if mirror:
+                        for i in range(m):
+                            inf[mirror + i] = xf[i * ch]
                     if add:
                         for i in range(m):
                             yf[i * ch] += outf[i]
@@ -265,10 +274,13 @@ cdef class PartitionedConvolution:
                 else:
                     xd = <const double*>x + done * ch + c
                     yd = <double*>y + done * ch + c
-                    ind = <double*>self._inbuf + c * 2 * P + P + self._pos
+                    ind = <double*>self._inbuf + c * (4 * P if self.spread else 2 * P) + inoff
                     outd = <double*>self._outbuf + c * P + self._pos
                     for i in range(m):
                         ind[i] = xd[i * ch]
+                    if mirror:
+                        for i in range(m):
+                            ind[mirror + i] = xd[i * ch]
                     if add:
                         for i in range(m):
                             yd[i * ch] += outd[i]
@@ -291,15 +303,12 @@ cdef class PartitionedConvolution:
 
     cdef void _turn(self) noexcept nogil:
         """Spread mode, a block is in and the last one's jobs are done: swap them."""
-        cdef Py_ssize_t P = self.block_size, N = 2 * P, isz = 4 if self._f32 else 8, c
         cdef void* t = self._outbuf
-        cdef char* inb
         self._outbuf = self._next
         self._next = t
-        memcpy(self._pend, self._inbuf, self.channels * N * isz)
-        for c in range(self.channels):
-            inb = <char*>self._inbuf + c * N * isz
-            memcpy(inb, inb + P * isz, P * isz)
+        # the jobs transform the block just filled with the one before it
+        self._pstart = (self._seg + 2) % 3 * self.block_size
+        self._seg = (self._seg + 1) % 3
         self._head = self._head + 1
         if self._head == self._nslots:
             self._head = 0
@@ -313,11 +322,17 @@ cdef class PartitionedConvolution:
         heavy jobs, then fall at different calls for levels of different
         sizes instead of all on the call that starts the period.
         """
-        cdef Py_ssize_t J = self._njobs // self.channels, k
+        cdef Py_ssize_t J = self._njobs // self.channels, k, nr, lo
         cdef double w
+        nr = (self._m1 - self._m0 + self._range - 1) // self._range
         while self._job < self._njobs:
             k = self._job % J
-            w = self._wfft if k < self._nfj or k >= J - self._nfj else <double>self._range
+            if k < self._nfj or k >= J - self._nfj:
+                w = self._wfft
+            else:
+                # a product slice weighs its bins (the last one of a partition may be short)
+                lo = ((k - self._nfj) % nr) * self._range
+                w = <double>min(self._range, self._m1 - self._m0 - lo)
             if self._done + 0.5 * w > upto:
                 break
             self._job_run(self._job)
@@ -331,7 +346,7 @@ cdef class PartitionedConvolution:
         cdef Py_ssize_t c = j // J, k = j % J, p, lo, hi, slot, h = S // 2
         cdef char* fdl = <char*>self._fdl + c * self._nslots * S * isz
         cdef char* H = <char*>self._H + (0 if self._shared else c) * self.nparts * S * isz
-        cdef char* pend = <char*>self._pend + c * N * isz
+        cdef char* pend = <char*>self._inbuf + (c * 2 * N + self._pstart) * isz
         cdef char* acc = <char*>self._acc
         cdef char* X = fdl + self._head * S * isz
         cdef char* Hp
