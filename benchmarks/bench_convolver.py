@@ -226,5 +226,6 @@ if __name__ == "__main__":
     print(f"{'taps':>7} {'block':>5} {'ch':>2} {'spread':>6} {'clock':>5} {'median':>8} {'mean':>8} "
           f"{'p99':>8} {'p99.9':>8} {'max':>8} {'p99.9/mean':>10} {'max/mean':>8}")
     for ntaps, block, ch, spread, clock, s, r999, rmax in worst_table():
-        print(f"{ntaps:>7} {block:>5} {ch:>2} {str(spread):>6} {clock:>5} {s['median']:8.1f} {s['mean']:8.1f} {s['p99']:8.1f} "
+        print(f"{ntaps:>7} {block:>5} {ch:>2} {str(spread):>6} {clock:>5} {s['median']:8.1f} "
+              f"{s['mean']:8.1f} {s['p99']:8.1f} "
               f"{s['p99.9']:8.1f} {s['max']:8.1f} {r999:10.1f} {rmax:8.1f}")
