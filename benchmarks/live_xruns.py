@@ -31,8 +31,15 @@ two callback starts (for the Python callback this includes waiting for
 the GIL, which its own timer cannot see).  Then the blocksizes at which
 the compiled reverb ran the whole duration without an xrun.
 
+"convolver-burst" is the Convolver with ``spread=False`` (each level's work
+on the call that completes its block); "--ir-seconds 10" extends the hall
+to 10 s (issue 13's live target) with a tail of noise that keeps decaying
+at the rate the measured hall ends with.
+
     python benchmarks/live_xruns.py                     # 60 s per run
     python benchmarks/live_xruns.py --seconds 10 --blocksizes 128 64
+    python benchmarks/live_xruns.py --ir-seconds 10 --reverb convolver convolver-burst \
+        --no-python --blocksizes 64
 """
 
 import argparse
@@ -54,12 +61,22 @@ RATE = 48000
 GREATHALL = "/usr/share/gx_head/sounds/greathall.wav"
 
 
-def load_ir():
+def load_ir(seconds=None):
     import soundfile
 
     ir, rate = soundfile.read(GREATHALL, dtype="float64")
     assert rate == RATE and ir.shape[1] == 2, (rate, ir.shape)
-    return ir
+    if seconds is None or seconds * RATE <= len(ir):
+        return ir
+    # the decay rate of the hall's last second (dB per sample, from its RMS envelope),
+    # continued with noise from the level where it ends
+    tail = ir[-RATE:]
+    env = np.sqrt(np.convolve((tail ** 2).mean(axis=1), np.ones(4800) / 4800, mode="valid"))
+    slope = (np.log(env[-1]) - np.log(env[0])) / (len(env) - 1)
+    n = int(seconds * RATE) - len(ir)
+    decay = env[-1] * np.exp(slope * np.arange(1, n + 1))
+    ext = np.random.default_rng(5).standard_normal((n, 2)) * decay[:, None]
+    return np.concatenate([ir, ext])
 
 
 def make_reverb(kind, ir, block):
@@ -67,6 +84,8 @@ def make_reverb(kind, ir, block):
         return sd.FIR(ir, method="fft", block_size=block)
     if kind == "convolver":
         return sd.Convolver(ir, block_size=block)
+    if kind == "convolver-burst":
+        return sd.Convolver(ir, block_size=block, spread=False)
     return sd.Gain(1.0)                # the control: an empty callback under the same conditions
 
 
@@ -166,7 +185,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="per run (default: %(default)s)")
-    parser.add_argument("--reverb", nargs="+", default=["fir", "convolver"], choices=["fir", "convolver"])
+    parser.add_argument("--reverb", nargs="+", default=["fir", "convolver"],
+                        choices=["fir", "convolver", "convolver-burst"])
+    parser.add_argument("--ir-seconds", type=float, help="extend the hall to this length")
+    parser.add_argument("--no-python", action="store_true", help="skip the Python-callback runs")
     parser.add_argument("--blocksizes", type=int, nargs="+", default=[128, 64, 32, 16],
                         help="smaller blocksizes to try for the compiled reverb (default: %(default)s)")
     parser.add_argument("--no-control", action="store_true",
@@ -175,13 +197,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not _jack.available():
         parser.exit(1, "jackd is not installed (Debian: apt-get install jackd2)\n")
-    ir = load_ir()
+    ir = load_ir(args.ir_seconds)
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs; running as uid {os.getuid()}")
     results = []
-    kinds = [k for k in args.reverb if k == "fir" or hasattr(sd, "Convolver")]
+    kinds = list(args.reverb)
+    print(f"impulse response: {ir.shape[0]} taps x {ir.shape[1]} channels")
     control = [] if args.no_control else ["control"]
     for kind in kinds:
-        for python in (True, False):
+        for python in (False,) if args.no_python else (True, False):
             results.append(run(kind, ir, 256, args.seconds, python))
             show(results[-1])
     for block in [256] + sorted(args.blocksizes, reverse=True):

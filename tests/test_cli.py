@@ -34,8 +34,9 @@ CLI = _command()
 def _env(extra_path=None):
     env = os.environ.copy()
     paths = [str(extra_path)] if extra_path else []
-    if CLI[0] == sys.executable:
-        paths.append(os.path.dirname(os.path.dirname(os.path.abspath(sd.__file__))))
+    # the command imports the streamdsp under test, not whatever copy pip
+    # last installed into site-packages
+    paths.append(os.path.dirname(os.path.dirname(os.path.abspath(sd.__file__))))
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     if paths:

@@ -124,3 +124,93 @@ def test_frequency_response_matches_freqz():
     w0, h0 = signal.freqz(ir, 1, worN=128, fs=48000)
     np.testing.assert_allclose(w, w0)
     np.testing.assert_allclose(h, h0)
+
+
+# --- time-distributed levels (issue 13) ------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+def test_every_level_after_the_first_keeps_a_block_in_hand():
+    # the slack a level needs to spread its work over the next block's calls
+    for lat in (0, None):
+        conv = sd.Convolver(np.ones(96000), block_size=64, latency=lat)
+        first, *rest = conv.plan
+        assert rest and first[0] == 64
+        for B, off, n in rest:
+            assert off + conv.latency >= 2 * B and (off + conv.latency) % B == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(0, 3000), min_size=1, max_size=40),
+       f32=st.booleans(), lat=st.sampled_from([0, None]))
+def test_spread_levels_are_exact_over_any_chunking(cuts, f32, lat):
+    # 0- and 1-frame chunks and chunks longer than a whole level block: the jobs
+    # fall where the samples arrive, the result must not move
+    rng = np.random.default_rng(7)
+    ir = rng.standard_normal((6000, 2)) * np.exp(-np.arange(6000) / 1500)[:, None]
+    x = rng.standard_normal((12000, 2))
+    conv = sd.Convolver(ir, block_size=16, latency=lat)
+    assert len(conv.plan) >= 3
+    xi = x.astype(np.float32) if f32 else x
+    y = stream(conv, xi, cuts + [0, 1, 1])[:len(x)]
+    ref = np.stack([signal.fftconvolve(x[:, c], ir[:, c])[:len(x)] for c in range(2)], axis=1)
+    ref = np.concatenate([np.zeros((conv.latency, 2)), ref])[:len(x)]
+    assert_close_to_peak(y, ref, 1e-5 if f32 else 1e-11)
+
+
+def test_spread_levels_restart_clean_after_reset():
+    rng = np.random.default_rng(8)
+    ir = rng.standard_normal(20000) * np.exp(-np.arange(20000) / 5000)
+    conv = sd.Convolver(ir, block_size=32)
+    x = rng.standard_normal(9000)
+    first = stream(conv, x, [777, 1, 0, 4096])
+    conv.process(rng.standard_normal(333))     # leaves jobs half done
+    conv.reset()
+    again = stream(conv, x, [5, 3000])
+    np.testing.assert_array_equal(first, again)
+    assert_close_to_peak(first[:9000], signal.fftconvolve(x, ir)[:9000], 1e-11)
+
+
+@pytest.mark.parametrize("n", [8, 32768, 131072])
+@pytest.mark.parametrize("f32", [False, True])
+def test_sliced_fft_convolves_like_numpy(n, f32):
+    # the four-step transform of the large spread levels, job by job: the
+    # product of two spectra in its layout inverts to the circular convolution
+    from streamdsp._core._slicedfft import SlicedFFT
+    s = SlicedFFT(n, f32, "test")
+    rng = np.random.default_rng(n)
+    x, h = rng.standard_normal(n), rng.standard_normal(n)
+    xr, xi = s._forward_all(x)
+    hr, hi = s._forward_all(h)
+    y = (xr + 1j * xi) * (hr + 1j * hi)
+    got = s._inverse_tail_all(y.real, y.imag) / n
+    ref = np.fft.irfft(np.fft.rfft(x) * np.fft.rfft(h), n)[n // 2:]
+    assert_close_to_peak(got, ref, 2e-6 if f32 else 1e-13)
+
+
+@settings(max_examples=10, deadline=None)
+@given(cuts=st.lists(st.integers(0, 20000), min_size=1, max_size=30))
+def test_sliced_levels_are_exact_over_any_chunking(cuts):
+    # levels of 16384 and more run their FFTs in slices
+    rng = np.random.default_rng(9)
+    ir = rng.standard_normal(96000) * np.exp(-np.arange(96000) / 15000)
+    x = rng.standard_normal(90000)
+    conv = sd.Convolver(ir, block_size=256)
+    assert max(b for b, _, _ in conv.plan) >= 16384
+    y = stream(conv, x, cuts + [0, 1])[:len(x)]
+    assert_close_to_peak(y, signal.fftconvolve(x, ir)[:len(x)], 1e-11)
+
+
+def test_spread_false_keeps_the_burst_plan_and_the_same_output():
+    rng = np.random.default_rng(10)
+    ir = rng.standard_normal(96000) * np.exp(-np.arange(96000) / 20000)
+    burst = sd.Convolver(ir, block_size=256, spread=False)
+    spread = sd.Convolver(ir, block_size=256)
+    assert spread.spread and not burst.spread and burst.plan != spread.plan
+    # no slack: each level starts as early as its block allows
+    assert burst.plan[1][1] == burst.plan[1][0]
+    x = rng.standard_normal(40000)
+    a, b = stream(burst, x, [300, 1, 0]), stream(spread, x, [999, 5000])
+    assert_close_to_peak(a, b, 1e-12)
+    assert_close_to_peak(a[:40000], signal.fftconvolve(x, ir)[:40000], 1e-11)

@@ -294,3 +294,29 @@ def test_a_flow_without_a_runner_pickles_and_runs_alike():
     make = lambda: (sd.ArraySource(x, chunk_size=512) >> sd.FIR(np.hanning(33), method="fft", block_size=16)
                     >> sd.SavitzkyGolay(9, 2) >> sd.ArraySink())
     np.testing.assert_array_equal(sd.run(pickle.loads(pickle.dumps(make(), protocol=5))), sd.run(make()))
+
+
+@pytest.mark.parametrize("spread", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_long_convolver_pickled_in_the_middle_of_its_periods_continues_exactly(spread, dtype):
+    # 300 000 taps at block 256: levels up to blocks of 16384 (FFTs of 2**15
+    # points, sliced when spread), whose work runs across 64 calls; pickle
+    # in the middle of such periods
+    rng = np.random.default_rng(5)
+    ir = rng.standard_normal((300_000, 2)) * np.exp(-np.arange(300_000) / 9000.0)[:, None]
+    x = rng.standard_normal((90_000, 2)).astype(dtype)
+    whole = sd.Convolver(ir, block_size=256, spread=spread)
+    assert whole.plan[-1][0] == 16384
+    want = np.concatenate([whole.process(x[i:i + 256]) for i in range(0, len(x), 256)])
+    conv = sd.Convolver(ir, block_size=256, spread=spread)
+    got, i = [], 0
+    for cut in (16384 * 2 + 256 * 10 + 17, 16384 * 3 + 256 * 33 + 40, 16384 * 5 - 1):
+        while i + 256 <= cut:
+            got.append(conv.process(x[i:i + 256]))
+            i += 256
+        got.append(conv.process(x[i:cut]))
+        i = cut
+        conv = pickle.loads(pickle.dumps(conv, protocol=5))
+    got.append(conv.process(x[i:]))
+    assert conv.spread == spread
+    np.testing.assert_array_equal(np.concatenate(got), want)

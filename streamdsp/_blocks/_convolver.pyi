@@ -36,6 +36,15 @@ class Convolver(Block):
         latency and no direct head, which is cheaper.
     max_block : int, optional
         Largest partition the plan may use (``block_size .. 2**29``).
+    spread : bool, optional
+        Time-distributed levels (the default, for live audio): every level
+        after the first starts one of its blocks later and does its
+        transforms and products in slices as the samples of its next block
+        arrive, so every call does about the same work; without it the
+        whole work of a level lands on the call that completes its block
+        (slowest call ~100x the mean for a 10 s hall) but the mean is lower
+        (the spread mean is about 1.3-1.8x, see benchmarks/bench_convolver.py):
+        use it offline.  The output is the same either way.
 
     Attributes
     ----------
@@ -62,9 +71,9 @@ class Convolver(Block):
     >>> np.allclose(y, scipy.signal.fftconvolve(x, ir)[:3000])
     True
     """
-    def __init__(self, ir: ArrayLike, block_size: int = 256, latency: int = 0, max_block: int = 65536, samplerate: float | None = None) -> None: ...
+    def __init__(self, ir: ArrayLike, block_size: int = 256, latency: int = 0, max_block: int = 65536, samplerate: float | None = None, spread=True) -> None: ...
     @classmethod
-    def from_file(cls, path, block_size: int = 256, latency: int = 0, samplerate: float | None = None, max_block: int = 65536) -> Self:
+    def from_file(cls, path, block_size: int = 256, latency: int = 0, samplerate: float | None = None, max_block: int = 65536, spread=True) -> Self:
         """Read an impulse response from an audio file (libsndfile).
 
         Parameters
@@ -73,7 +82,7 @@ class Convolver(Block):
         samplerate : float, optional
             The stream's rate.  A file at another rate is an error (resample
             it first, e.g. with ``scipy.signal.resample_poly``).
-        block_size, latency, max_block
+        block_size, latency, max_block, spread
             As for :class:`Convolver`.
 
         Returns
@@ -101,6 +110,8 @@ class Convolver(Block):
     def plan(self) -> list[Any]: ...
     @property
     def samplerate(self) -> float | None: ...
+    @property
+    def spread(self) -> Any: ...
 
 
 MAX_FFT: int

@@ -11,7 +11,7 @@ from streamdsp._core._validate import MAX_FFT, coefficients, fft_block_size, who
 
 
 cdef class Convolver(Block):
-    """Convolver(ir, block_size=256, latency=0, max_block=65536, samplerate=None)
+    """Convolver(ir, block_size=256, latency=0, max_block=65536, samplerate=None, spread=True)
 --
 
     Convolution with a long impulse response (reverb, room and cabinet IRs).
@@ -41,6 +41,15 @@ cdef class Convolver(Block):
         latency and no direct head, which is cheaper.
     max_block : int, optional
         Largest partition the plan may use (``block_size .. 2**29``).
+    spread : bool, optional
+        Time-distributed levels (the default, for live audio): every level
+        after the first starts one of its blocks later and does its
+        transforms and products in slices as the samples of its next block
+        arrive, so every call does about the same work; without it the
+        whole work of a level lands on the call that completes its block
+        (slowest call ~100x the mean for a 10 s hall) but the mean is lower
+        (the spread mean is about 1.3-1.8x, see benchmarks/bench_convolver.py):
+        use it offline.  The output is the same either way.
 
     Attributes
     ----------
@@ -73,6 +82,7 @@ cdef class Convolver(Block):
     cdef readonly object plan
     cdef readonly object samplerate
     cdef bint _zero_latency
+    cdef readonly bint spread
     cdef Py_ssize_t _max_block
     cdef Block _head            # direct FIR over the first block_size taps
     cdef list _levels           # PartitionedConvolution per level (keeps them alive)
@@ -84,7 +94,7 @@ cdef class Convolver(Block):
         self._lv = NULL
         self._nlv = 0
 
-    def __init__(self, ir, block_size=256, latency=0, max_block=65536, samplerate=None):
+    def __init__(self, ir, block_size=256, latency=0, max_block=65536, samplerate=None, spread=True):
         h = coefficients("Convolver", "ir", ir)
         bs = fft_block_size("Convolver", "block_size", block_size)
         if latency not in (0, None):
@@ -99,7 +109,8 @@ cdef class Convolver(Block):
             self._in_ch = h.shape[1]
         h.setflags(write=False)
         self.ir = h
-        levels, _ = convolver_plan(h.shape[0], bs, self._zero_latency, mb)
+        self.spread = bool(spread)
+        levels, _ = convolver_plan(h.shape[0], bs, self._zero_latency, mb, slack=self.spread)
         self.plan = [(B, off, n) for B, off, n, _ in levels]
         self._plan_full = levels
         self.samplerate = samplerate
@@ -108,7 +119,7 @@ cdef class Convolver(Block):
         _free(self._lv)
 
     @classmethod
-    def from_file(cls, path, block_size=256, latency=0, samplerate=None, max_block=65536):
+    def from_file(cls, path, block_size=256, latency=0, samplerate=None, max_block=65536, spread=True):
         """Read an impulse response from an audio file (libsndfile).
 
         Parameters
@@ -117,7 +128,7 @@ cdef class Convolver(Block):
         samplerate : float, optional
             The stream's rate.  A file at another rate is an error (resample
             it first, e.g. with ``scipy.signal.resample_poly``).
-        block_size, latency, max_block
+        block_size, latency, max_block, spread
             As for :class:`Convolver`.
 
         Returns
@@ -135,7 +146,8 @@ cdef class Convolver(Block):
             raise ValueError(f"Convolver: the impulse response {str(path)!r} is at {rate} Hz but the "
                              f"stream is at {samplerate} Hz; resample it first "
                              f"(scipy.signal.resample_poly)")
-        return cls(data, block_size=block_size, latency=latency, max_block=max_block, samplerate=rate)
+        return cls(data, block_size=block_size, latency=latency, max_block=max_block, samplerate=rate,
+                   spread=spread)
 
     cdef int _setup(self, Py_ssize_t channels) except -1:
         from streamdsp._blocks._fir import FIR
@@ -151,8 +163,9 @@ cdef class Convolver(Block):
                 raise type(e)(str(e).replace("FIR:", "Convolver:", 1)) from None
         self._levels = []
         for B, off, n, slot in self._plan_full:
+            # levels with a block in hand spread their work over the calls
             self._levels.append(PartitionedConvolution(h[off:off + n], channels, B, self._f32, slot,
-                                                      owner=self))
+                                                      owner=self, spread=self.spread and slot >= 1))
         _free(self._lv)
         self._lv = NULL
         self._lv = _alloc_ptrs(len(self._levels))
@@ -202,7 +215,8 @@ cdef class Convolver(Block):
     def _config(self):
         return type(self), (self.ir,), dict(block_size=self.block_size,
                                              latency=0 if self._zero_latency else None,
-                                             max_block=self._max_block, samplerate=self.samplerate)
+                                             max_block=self._max_block, samplerate=self.samplerate,
+                                             spread=self.spread)
 
     def _get_state(self):
         return {"head": self._head._get_state() if self._head is not None else None,

@@ -15,22 +15,50 @@ class Gain(Block):
     ----------
     g : float
         The gain factor (linear, not dB).  Can be changed while streaming
-        through :attr:`gain`.
+        through :attr:`gain` (a step) or :meth:`set` (a ramp, no click).
 
     Notes
     -----
-    Latency 0.  Offline equivalent: ``g * x``.
+    Latency 0.  Offline equivalent: ``g * x`` (with a ramp: ``g[n] * x[n]``,
+    ``g`` moving per sample from the old to the new value).
 
     Examples
     --------
     >>> import numpy as np, streamdsp as sd
     >>> sd.Gain(0.5).process(np.array([1.0, -2.0]))
     array([ 0.5, -1. ])
+    >>> g = sd.Gain(1.0)
+    >>> g.set(0.0, ramp=4)
+    >>> g.process(np.ones(6))
+    array([0.75, 0.5 , 0.25, 0.  , 0.  , 0.  ])
     """
     def __init__(self, g: float) -> None: ...
+    def set(self, g: float, ramp=0, shape='linear'):
+        """Move the gain to ``g``, over ``ramp`` frames.
+
+        Parameters
+        ----------
+        g : float
+            The new linear gain.
+        ramp : int, optional
+            Frames the change takes (0: a step at the next frame).  At
+            48 kHz, 0.02 s is ``ramp=960``.  The gain moves every sample,
+            so a large change makes no click.
+        shape : {"linear", "exponential"}, optional
+            ``"exponential"`` moves by a constant ratio per sample (even
+            steps in dB); it needs the old and the new gain nonzero and of
+            the same sign.
+
+        Notes
+        -----
+        Safe to call from another thread while a live stream runs the
+        block: the request is published whole and taken at the start of
+        the next block of audio.  A ramp starts from wherever the gain is
+        then (a running ramp is replaced).
+        """
     @property
     def gain(self) -> float:
-        """The linear gain factor."""
+        """The linear gain factor (the current value while a ramp runs)."""
     @gain.setter
     def gain(self, value: float) -> None: ...
 

@@ -1,5 +1,7 @@
 """Blocks that act sample by sample or frame by frame: Gain, Delay."""
 
+from libc.math cimport pow
+from libc.stdint cimport int64_t
 from libc.string cimport memcpy, memset
 
 from streamdsp._core._block cimport Block, DT_F32
@@ -7,6 +9,11 @@ from streamdsp._core._history cimport frames_exchange
 from streamdsp._core._snapshot cimport raw, unraw
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._core._validate import finite_float, frame_count
+
+from streamdsp._core._atomic cimport (
+    sd_load_acquire_i64, sd_load_relaxed_i64, sd_store_release_i64, sd_store_relaxed_i64,
+    sd_fence_acquire, sd_fence_release,
+)
 
 
 cdef class Gain(Block):
@@ -19,41 +26,160 @@ cdef class Gain(Block):
     ----------
     g : float
         The gain factor (linear, not dB).  Can be changed while streaming
-        through :attr:`gain`.
+        through :attr:`gain` (a step) or :meth:`set` (a ramp, no click).
 
     Notes
     -----
-    Latency 0.  Offline equivalent: ``g * x``.
+    Latency 0.  Offline equivalent: ``g * x`` (with a ramp: ``g[n] * x[n]``,
+    ``g`` moving per sample from the old to the new value).
 
     Examples
     --------
     >>> import numpy as np, streamdsp as sd
     >>> sd.Gain(0.5).process(np.array([1.0, -2.0]))
     array([ 0.5, -1. ])
+    >>> g = sd.Gain(1.0)
+    >>> g.set(0.0, ramp=4)
+    >>> g.process(np.ones(6))
+    array([0.75, 0.5 , 0.25, 0.  , 0.  , 0.  ])
     """
 
     cdef double _g
+    # ramp state, owned by the thread that runs the block
+    cdef double _target, _step
+    cdef Py_ssize_t _left
+    cdef bint _expo
+    # the last set() request, published by a sequence count (odd while it is
+    # written) so that a stream running in another thread picks it up whole
+    cdef int64_t _seq, _seen
+    cdef double _req_g
+    cdef Py_ssize_t _req_ramp
+    cdef bint _req_expo
 
     def __init__(self, g):
         self._g = finite_float("Gain", "g", g)
+        self._target = self._g
 
     @property
     def gain(self):
-        """The linear gain factor."""
+        """The linear gain factor (the current value while a ramp runs)."""
+        if self._seq != self._seen and self._req_ramp == 0:
+            return self._req_g          # a step not yet taken by the stream
         return self._g
 
     @gain.setter
     def gain(self, value):
-        self._g = finite_float("Gain", "g", value)
+        self.set(value)
+
+    def set(self, g, ramp=0, shape="linear"):
+        """Move the gain to ``g``, over ``ramp`` frames.
+
+        Parameters
+        ----------
+        g : float
+            The new linear gain.
+        ramp : int, optional
+            Frames the change takes (0: a step at the next frame).  At
+            48 kHz, 0.02 s is ``ramp=960``.  The gain moves every sample,
+            so a large change makes no click.
+        shape : {"linear", "exponential"}, optional
+            ``"exponential"`` moves by a constant ratio per sample (even
+            steps in dB); it needs the old and the new gain nonzero and of
+            the same sign.
+
+        Notes
+        -----
+        Safe to call from another thread while a live stream runs the
+        block: the request is published whole and taken at the start of
+        the next block of audio.  A ramp starts from wherever the gain is
+        then (a running ramp is replaced).
+        """
+        v = finite_float("Gain", "g", g)
+        n = frame_count("Gain", "ramp", ramp)
+        if shape not in ("linear", "exponential"):
+            raise ValueError(f"Gain: expected shape 'linear' or 'exponential', got {shape!r}")
+        expo = shape == "exponential" and n > 0
+        if expo and (v == 0.0 or self._g == 0.0 or (v > 0) != (self._g > 0)):
+            raise ValueError(f"Gain: expected an exponential ramp between nonzero gains of one sign, "
+                             f"got {self._g} -> {v}")
+        sd_store_relaxed_i64(&self._seq, self._seq + 1)
+        sd_fence_release()
+        self._req_g = v
+        self._req_ramp = n
+        self._req_expo = expo
+        sd_store_release_i64(&self._seq, self._seq + 1)
+
+    cdef void _take_request(self) noexcept nogil:
+        """Start the last set() request if there is a new, whole one."""
+        cdef int64_t s1 = sd_load_acquire_i64(&self._seq), s2
+        cdef double g
+        cdef Py_ssize_t n
+        cdef bint expo
+        if s1 == self._seen or s1 & 1:
+            return
+        g = self._req_g
+        n = self._req_ramp
+        expo = self._req_expo
+        sd_fence_acquire()
+        s2 = sd_load_relaxed_i64(&self._seq)
+        if s2 != s1:
+            return                          # being rewritten: take it next call
+        self._seen = s1
+        self._target = g
+        self._left = n
+        self._expo = expo
+        if n == 0:
+            self._g = g
+        elif expo:
+            self._step = pow(g / self._g, 1.0 / n)
+        else:
+            self._step = (g - self._g) / n
+
+    cdef Py_ssize_t _ramp(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
+        """Frames of the running ramp: the gain moves every frame."""
+        cdef Py_ssize_t f, c, ch = self._in_ch, m = min(frames, self._left)
+        cdef double g = self._g
+        for f in range(m):
+            if self._expo:
+                g *= self._step
+            else:
+                g += self._step
+            if f == self._left - 1:
+                g = self._target            # land exactly
+            if self._f32:
+                for c in range(ch):
+                    (<float*>y)[f * ch + c] = <float>g * (<const float*>x)[f * ch + c]
+            else:
+                for c in range(ch):
+                    (<double*>y)[f * ch + c] = g * (<const double*>x)[f * ch + c]
+        self._g = g
+        self._left -= m
+        return m
+
+    cdef void _reset(self) noexcept nogil:
+        # no ramp survives a reset: the gain is where it was going
+        self._take_request()
+        self._g = self._target
+        self._left = 0
 
     cdef Py_ssize_t _run(self, const void* x, void* y, Py_ssize_t frames) noexcept nogil:
-        cdef Py_ssize_t i, n = frames * self._in_ch
-        cdef float gf = <float>self._g
-        cdef double gd = self._g
+        cdef Py_ssize_t i, n, done = 0
+        cdef float gf
+        cdef double gd
         cdef const float* xf
         cdef float* yf
         cdef const double* xd
         cdef double* yd
+        self._take_request()
+        if self._left:
+            done = self._ramp(x, y, frames)
+            if done == frames:
+                return frames
+            x = <const char*>x + done * self._in_ch * (4 if self._f32 else 8)
+            y = <char*>y + done * self._in_ch * (4 if self._f32 else 8)
+        n = (frames - done) * self._in_ch
+        gf = <float>self._g
+        gd = self._g
         if self._f32:
             xf = <const float*>x
             yf = <float*>y

@@ -195,8 +195,13 @@ def fir_method(ntaps, constants=None):
     return "direct" if direct <= fft else "fft"
 
 
-def _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, max_block):
-    """Partition levels [(B, offset, length, slot_offset)] for one choice of knobs."""
+def _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, max_block, slack=False):
+    """Partition levels [(B, offset, length, slot_offset)] for one choice of knobs.
+
+    With ``slack`` every level after the first starts a whole block of its
+    own later than it could (slot_offset >= 1), the time its work needs when
+    it is spread over the calls of the following block.
+    """
     lat = 0 if zero_latency else block_size
     cur = block_size if zero_latency else 0
     levels = []
@@ -205,7 +210,7 @@ def _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, max_block):
     while cur < ntaps:
         nb = B * ratio
         if (nb <= max_block and (cur - start) // B >= k_min
-                and (cur + lat) % nb == 0 and cur + lat >= nb):
+                and (cur + lat) % nb == 0 and cur + lat >= (2 if slack else 1) * nb):
             levels.append((B, start, cur - start, (start + lat - B) // B))
             B, start = nb, cur
             continue
@@ -223,14 +228,16 @@ def convolver_cost(ntaps, block_size, zero_latency, levels):
     return cost
 
 
-def convolver_plan(ntaps, block_size, zero_latency=True, max_block=65536):
+def convolver_plan(ntaps, block_size, zero_latency=True, max_block=65536, slack=False):
     """The cheapest non-uniform partitioning of ``ntaps`` found by a small search.
 
     Partitions grow by a ratio (2, 4 or 8) once ``k_min`` of them are in place
     at a level and the next level's block lines up with its offset (a level of
     block B can only start where offset + latency is a multiple of B, so that
     its output falls due on a whole number of its blocks).  Uniform
-    partitioning is one of the candidates.
+    partitioning is one of the candidates.  ``slack``: every level after the
+    first keeps one block of its own in hand (see ``_plan_levels``), for a
+    convolver that spreads each level's work over time.
 
     Returns
     -------
@@ -243,7 +250,7 @@ def convolver_plan(ntaps, block_size, zero_latency=True, max_block=65536):
         for k_min in (1, 2, 3, 4, 6, 8, 12, 16, 1 << 30):
             mb = block_size
             while True:
-                levels = _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, mb)
+                levels = _plan_levels(ntaps, block_size, zero_latency, ratio, k_min, mb, slack)
                 cost = convolver_cost(ntaps, block_size, zero_latency, levels)
                 if best is None or cost < best[1]:
                     best = (levels, cost)

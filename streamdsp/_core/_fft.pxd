@@ -26,6 +26,9 @@ cdef extern from "sd_fft.h" nogil:
     void sd_fft_f32_mac(size_t half, float *acc_re, float *acc_im,
                         const float *a_re, const float *a_im,
                         const float *b_re, const float *b_im) noexcept
+    void sd_fft_f32_mac_range(size_t lo, size_t hi, float *acc_re, float *acc_im,
+                              const float *a_re, const float *a_im,
+                              const float *b_re, const float *b_im) noexcept
     void sd_fft_f32_bins(const sd_fft_f32 *p, size_t *bin_of_position) noexcept
 
     sd_fft_f64 *sd_fft_f64_new(size_t n) noexcept
@@ -36,6 +39,9 @@ cdef extern from "sd_fft.h" nogil:
     void sd_fft_f64_mac(size_t half, double *acc_re, double *acc_im,
                         const double *a_re, const double *a_im,
                         const double *b_re, const double *b_im) noexcept
+    void sd_fft_f64_mac_range(size_t lo, size_t hi, double *acc_re, double *acc_im,
+                              const double *a_re, const double *a_im,
+                              const double *b_re, const double *b_im) noexcept
     void sd_fft_f64_bins(const sd_fft_f64 *p, size_t *bin_of_position) noexcept
 
 

@@ -32,6 +32,14 @@ class PartitionedConvolution:
     owner : Block or str, optional
         Whom errors name (the block this engine runs for); default the
         engine itself.
+    spread : bool, optional
+        Time-distributed: the forward transform, the products (in slices of
+        at most 2048 bins) and the inverse transform of a block run as jobs
+        released in proportion to the samples of the following block, and
+        its output is emitted one block later, so the engine's work per call
+        is about the same on every call instead of all of it landing on the
+        call that completes a block.  Needs ``slot_offset >= 1`` (the block
+        of delay comes out of it: the result is the same as without).
 
     Raises
     ------
@@ -41,13 +49,16 @@ class PartitionedConvolution:
     MemoryError
         The buffers do not fit in the memory left (see ``alloc_frames``).
     """
-    def __init__(self, taps: ArrayLike, channels: int, block_size: int, f32, slot_offset=0, owner=None) -> None: ...
+    def __init__(self, taps: ArrayLike, channels: int, block_size: int, f32, slot_offset=0, owner=None, spread=False) -> None: ...
     def get_state(self):
-        """The stream's state: input spectra (FDL), the last 2P inputs, the output due, positions.
+        """The stream's state: input spectra (FDL), the recent inputs, the output due, positions.
 
         The filter spectra are derived from the taps and rebuilt by the
         constructor; the input spectra are kept as they are, so a restored
-        engine continues bit for bit.
+        engine continues bit for bit.  A spread engine first finishes the
+        period's remaining jobs: they read only the previous block and the
+        FDL, so running them now gives the very same output, and what is left
+        to save is buffers, not a half-done transform.
         """
     def set_state(self, state):
         """Continue from a state :meth:`get_state` gave (same taps, channels, block size, dtype)."""
@@ -61,6 +72,11 @@ class PartitionedConvolution:
     def ntaps(self) -> int: ...
     @property
     def slot_offset(self) -> Any: ...
+    @property
+    def spread(self) -> Any: ...
 
 
 MAX_FFT: int
+
+
+SLICE_FROM: int

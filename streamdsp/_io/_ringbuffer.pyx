@@ -12,14 +12,10 @@ from streamdsp._errors import ChannelMismatchError, StreamStateError
 
 cnp.import_array()
 
-cdef extern from "sd_atomic.h":
-    int64_t sd_load_acquire_i64(const int64_t* p) noexcept nogil
-    int64_t sd_load_relaxed_i64(const int64_t* p) noexcept nogil
-    void sd_store_release_i64(int64_t* p, int64_t v) noexcept nogil
-    void sd_store_relaxed_i64(int64_t* p, int64_t v) noexcept nogil
-    void sd_fence_acquire() noexcept nogil
-    void sd_fence_release() noexcept nogil
-    void sd_cpu_relax() noexcept nogil
+from streamdsp._core._atomic cimport (
+    sd_load_acquire_i64, sd_load_relaxed_i64, sd_store_release_i64, sd_store_relaxed_i64,
+    sd_fence_acquire, sd_fence_release, sd_cpu_relax,
+)
 
 
 cdef class RingBuffer:

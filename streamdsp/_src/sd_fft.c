@@ -1074,23 +1074,35 @@ SD_HOT void API(inverse)(PLAN *p, const T *re, const T *im, T *x)
     }
 }
 
-SD_HOT void API(mac)(size_t half, T *SD_RESTRICT acc_re, T *SD_RESTRICT acc_im,
-                     const T *SD_RESTRICT a_re, const T *SD_RESTRICT a_im,
-                     const T *SD_RESTRICT b_re, const T *SD_RESTRICT b_im)
+SD_HOT void API(mac_range)(size_t lo, size_t hi, T *SD_RESTRICT acc_re, T *SD_RESTRICT acc_im,
+                           const T *SD_RESTRICT a_re, const T *SD_RESTRICT a_im,
+                           const T *SD_RESTRICT b_re, const T *SD_RESTRICT b_im)
 {
     size_t k;
-    T dc, ny;
-    if (half == 0)
+    T dc = 0, ny = 0;
+    if (lo >= hi)
         return;
-    dc = acc_re[0] + a_re[0] * b_re[0];
-    ny = acc_im[0] + a_im[0] * b_im[0];
-    for (k = 1; k < half; k++) {
+    if (lo == 0) {
+        /* position 0 holds two real bins (DC, Nyquist), not one complex one */
+        dc = acc_re[0] + a_re[0] * b_re[0];
+        ny = acc_im[0] + a_im[0] * b_im[0];
+    }
+    for (k = lo ? lo : 1; k < hi; k++) {
         T ar = a_re[k], ai = a_im[k], br = b_re[k], bi = b_im[k];
         acc_re[k] += ar * br - ai * bi;
         acc_im[k] += ar * bi + ai * br;
     }
-    acc_re[0] = dc;
-    acc_im[0] = ny;
+    if (lo == 0) {
+        acc_re[0] = dc;
+        acc_im[0] = ny;
+    }
+}
+
+SD_HOT void API(mac)(size_t half, T *SD_RESTRICT acc_re, T *SD_RESTRICT acc_im,
+                     const T *SD_RESTRICT a_re, const T *SD_RESTRICT a_im,
+                     const T *SD_RESTRICT b_re, const T *SD_RESTRICT b_im)
+{
+    API(mac_range)(0, half, acc_re, acc_im, a_re, a_im, b_re, b_im);
 }
 
 #endif /* SD_FFT_PART */

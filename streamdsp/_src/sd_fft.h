@@ -67,6 +67,12 @@ void sd_fft_f32_mac(size_t half, float *acc_re, float *acc_im,
                     const float *b_re, const float *b_im);
 /* bin_of_position[p] = natural bin index of packed position p, p = 0..n/2-1
  * (position 0 holds DC in re and Nyquist in im; bin_of_position[0] = 0). */
+/* As mac, over the packed positions lo .. hi-1 only (position 0, if lo == 0,
+ * as in mac), so that a long product can be cut into slices run at different
+ * times; mac(half, ...) == mac_range(0, half, ...). */
+void sd_fft_f32_mac_range(size_t lo, size_t hi, float *acc_re, float *acc_im,
+                          const float *a_re, const float *a_im,
+                          const float *b_re, const float *b_im);
 void sd_fft_f32_bins(const sd_fft_f32 *p, size_t *bin_of_position);
 
 sd_fft_f64 *sd_fft_f64_new(size_t n);
@@ -77,6 +83,9 @@ void sd_fft_f64_inverse(sd_fft_f64 *p, const double *re, const double *im, doubl
 void sd_fft_f64_mac(size_t half, double *acc_re, double *acc_im,
                     const double *a_re, const double *a_im,
                     const double *b_re, const double *b_im);
+void sd_fft_f64_mac_range(size_t lo, size_t hi, double *acc_re, double *acc_im,
+                          const double *a_re, const double *a_im,
+                          const double *b_re, const double *b_im);
 void sd_fft_f64_bins(const sd_fft_f64 *p, size_t *bin_of_position);
 
 #ifdef __cplusplus
