@@ -102,3 +102,22 @@ def test_set_from_another_thread_while_the_stream_runs():
     assert np.all((y >= 1.0 - 1e-12) & (y <= 2.0 + 1e-12))
     # per sample the gain moves by at most one ramp step
     assert np.max(np.abs(np.diff(y))) <= 1.0 / 64 + 1e-12
+
+
+
+def _ramping_gain(shape):
+    g = sd.Gain(0.5)
+    g.set(2.0, ramp=600, shape=shape)
+    return g
+
+
+@pytest.mark.parametrize("shape", ["linear", "exponential"])
+@pytest.mark.parametrize("split", [0, 1, 300])
+def test_a_gain_pickled_before_or_during_a_ramp_finishes_it_exactly(shape, split):
+    import pickle
+    x = np.random.default_rng(3).standard_normal((900, 2))
+    want = _ramping_gain(shape).process(x)
+    g = _ramping_gain(shape)
+    head = g.process(x[:split])
+    g = pickle.loads(pickle.dumps(g, protocol=5))    # split 0: the set() not yet taken travels
+    np.testing.assert_array_equal(np.concatenate([head, g.process(x[split:])]), want)

@@ -193,13 +193,29 @@ cdef class Gain(Block):
         return frames
 
     def _config(self):
-        return type(self), (self._g,), {}
+        # a set() not yet taken is taken now (the next call would take it
+        # first thing anyway), so that a running or pending ramp travels
+        self._take_request()
+        if not self._left:
+            return type(self), (self._g,), {}
+        return _gain_in_motion, (type(self), self._g, self._target, self._step, self._left,
+                                 self._expo), {}
 
     def _get_state(self):
         return None
 
     def _params(self):
         return {"g": self._g}
+
+
+def _gain_in_motion(cls, g, target, step, left, expo):
+    """A Gain part-way through a ramp (see Gain._config)."""
+    cdef Gain b = cls(g)
+    b._target = target
+    b._step = step
+    b._left = left
+    b._expo = expo
+    return b
 
 
 cdef class Delay(Block):
