@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
@@ -120,6 +121,13 @@ def test_a_fresh_venv_runs_the_first_command_and_every_block(tmp_path):
     png = (src / "streamdsp-demo" / "demo.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE) and len(png) > 10000
     assert "demo.png" in r.stdout and "note" not in r.stdout
+    # the Dask block says to install the [dask] extra first: do what it says
+    # (its requirements only; the package itself is installed already)
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert 'pip install "streamdsp[dask]"' in README
+    r = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", *extra["dask"]],
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
     tour = tmp_path / "tour"
     tour.mkdir()
     run_blocks(tour, python=str(bin_dir / "python"), env=env)
