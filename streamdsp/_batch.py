@@ -22,6 +22,14 @@ def _output_path(out_dir, path):
     return os.path.join(out_dir, os.path.basename(os.fspath(path)))
 
 
+def _latency_of(block):
+    """The chain's latency, or None where a rate change leaves it a fraction of a frame."""
+    try:
+        return block.latency
+    except ValueError:
+        return None
+
+
 def _process_one(chain, path, out_path, chunk_size, tail, dtype, subtype):
     """Run one file; return its record.  Module level, so executors and Dask ship it by name."""
     import soundfile
@@ -45,7 +53,7 @@ def _process_one(chain, path, out_path, chunk_size, tail, dtype, subtype):
         # and a sync per second of audio per file serialises the threads on the disk
         sink = FileSink(out_path, src.samplerate / block.decimation, subtype=subtype, flush_every=None)
         run(src >> block >> sink, tail=tail)
-        record.update(status="done", frames=soundfile.info(out_path).frames, latency=block.latency)
+        record.update(status="done", frames=soundfile.info(out_path).frames, latency=_latency_of(block))
     except Exception as e:
         record["error"] = f"{type(e).__name__}: {e}"
     record["seconds"] = time.perf_counter() - t0

@@ -168,7 +168,7 @@ def test_graph_refuses_a_fraction_of_a_frame_with_a_hint():
     a = x_in >> sd.SavitzkyGolay(3, 1, mode="nearest") >> ThreeHalves()   # latency 1 -> 3/2
     b = x_in >> ThreeHalves()
     g.output(g.add(sd.Add(), a, b))
-    with pytest.raises(ValueError, match=r"3/2 frames.*add a Delay"):
+    with pytest.raises(ValueError, match=r"3/2 frames.*change the rate before the blocks with latency"):
         g.process(np.zeros(10))
 
 
@@ -237,3 +237,31 @@ def test_a_3_2_pipeline_pickled_mid_stream_continues_exactly(first):
     q = pickle.loads(pickle.dumps(p, protocol=5))     # an odd input count: the 3/2 count carries over
     rest = chunked(q, x[first:], [333])
     np.testing.assert_array_equal(np.concatenate([head, rest]), whole)
+
+
+def test_a_latency_before_a_rate_change_counts_at_the_output_rate():
+    # SavitzkyGolay(31, 3) holds back 30 frames; after Downsample(3) that is 10
+    x = noise(3000, 1, np.float64, seed=3)
+    chains = [sd.SavitzkyGolay(31, 3) >> sd.Downsample(3),
+              sd.Gain(1.0) >> (sd.SavitzkyGolay(31, 3) >> sd.Downsample(3))]
+    g = sd.Graph()
+    g.output(g.input() >> sd.SavitzkyGolay(31, 3) >> sd.Downsample(3))
+    want = signal.savgol_filter(x, 31, 3, axis=0)[::3]
+    for p in chains:
+        assert p.latency == g.latency == 10
+        got = chunked(p, x, [7, 1, 0, 500])[p.latency:]
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    flow = sd.ArraySource(x, 48000) >> chains[0] >> sd.ArraySink()
+    assert flow.latency == 10
+    # scaled up by a 3/2 block as well
+    assert (sd.SavitzkyGolay(31, 3) >> ThreeHalves()).latency == 45
+
+
+def test_a_latency_that_a_rate_change_leaves_fractional_is_refused_with_the_fix():
+    p = sd.SavitzkyGolay(31, 3) >> sd.Downsample(4)      # 30 / 4 frames: no alignment exists
+    with pytest.raises(ValueError, match=r"Pipeline: the output lags by 15/2 frames.*change the "
+                                         r"rate before the blocks with latency"):
+        p.latency
+    assert (sd.Downsample(4) >> sd.SavitzkyGolay(31, 3)).latency == 30    # the fix it names
+    held = sd.SavitzkyGolay(31, 3) >> sd.Downsample(4)
+    assert len(held.process(np.zeros(64))) == 16    # it still streams; only the alignment is undefined

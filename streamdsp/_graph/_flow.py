@@ -24,8 +24,9 @@ class Flow:
 
     @property
     def latency(self):
-        """Sum of the blocks' latencies."""
-        return sum(b.latency for b in self.blocks)
+        """Frames the output lags, at the output rate (the blocks' latencies, scaled at each rate change)."""
+        from streamdsp._graph._plan import chain_latency, whole_chain_latency
+        return whole_chain_latency("Flow", chain_latency(self.blocks))
 
     def __repr__(self):
         parts = [repr(self.source) if self.source is not None else "?"]

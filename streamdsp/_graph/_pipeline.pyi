@@ -62,6 +62,16 @@ class Pipeline(Block):
     def gil_free(self) -> bool:
         """Whether every block runs without the interpreter (no Python-level block inside)."""
     @property
+    def latency(self) -> int:
+        """Whole frames by which the output lags the zero-delay result, at the output rate.
+
+        Each block's latency counts in its own output frames, so a latency
+        before a rate change is scaled by it (``SavitzkyGolay(31, 3)``,
+        latency 30, then ``Downsample(3)``: 10).  If that is not a whole
+        number of frames, no alignment of the output exists: ValueError,
+        with the fix (a Delay before the rate change).
+        """
+    @property
     def tail_frames(self) -> int:
         """The blocks' tails added along the chain (each at its own output rate)."""
 

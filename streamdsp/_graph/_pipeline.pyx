@@ -11,7 +11,7 @@ from streamdsp._core._block cimport Block, SD_DEBUG, bad_frames
 from streamdsp._core._memory cimport alloc_frames, aligned_free
 from streamdsp._errors import ChannelMismatchError, StreamStateError
 from streamdsp._graph._flush import flush_chain
-from streamdsp._graph._plan import piece_frames
+from streamdsp._graph._plan import chain_latency, piece_frames, whole_chain_latency
 
 
 cdef class Pipeline(Block):
@@ -90,7 +90,7 @@ cdef class Pipeline(Block):
                 f"Pipeline: {block!r} appears twice; a block holds one stream's state, "
                 f"so make a second one")
         self._blocks.insert(index, block)
-        self._latency = sum((<Block>b)._latency for b in self._blocks)
+        self._latency = chain_latency(self._blocks) // 1    # whole or not: see latency
         rate = Fraction(1)
         for b in self._blocks:
             rate *= Fraction((<Block>b)._up, (<Block>b)._down)
@@ -131,6 +131,22 @@ cdef class Pipeline(Block):
     def gil_free(self):
         """Whether every block runs without the interpreter (no Python-level block inside)."""
         return not self._pylevel and all(b.gil_free for b in self._blocks)
+
+    @property
+    def latency(self):
+        """Whole frames by which the output lags the zero-delay result, at the output rate.
+
+        Each block's latency counts in its own output frames, so a latency
+        before a rate change is scaled by it (``SavitzkyGolay(31, 3)``,
+        latency 30, then ``Downsample(3)``: 10).  If that is not a whole
+        number of frames, no alignment of the output exists: ValueError,
+        with the fix (a Delay before the rate change).
+        """
+        return whole_chain_latency("Pipeline", chain_latency(self._blocks))
+
+    def _latency_exact(self):
+        # for a pipeline inside another: its lag as a Fraction, whole or not
+        return chain_latency(self._blocks)
 
     @property
     def tail_frames(self):
@@ -181,7 +197,7 @@ cdef class Pipeline(Block):
             raise
         self._prepared_here = prepared_here
         self._out_ch = ch
-        self._latency = sum((<Block>b)._latency for b in self._blocks)
+        self._latency = chain_latency(self._blocks) // 1    # whole or not: see latency
         self._n = len(self._blocks)
         PyMem_Free(self._ptrs)
         self._ptrs = <void**>PyMem_Malloc(max(self._n, 1) * sizeof(void*))

@@ -61,6 +61,35 @@ def rate_of(blocks):
     return r
 
 
+# what makes a latency whole again (a Delay would not: it delays the signal, not the latency)
+_FRACTION_FIX = ("change the rate before the blocks with latency, or use a rate change whose factor "
+                 "divides the latency before it")
+
+
+def chain_latency(blocks):
+    """Frames by which ``blocks`` in series lag the ideal result, at their output rate (a Fraction).
+
+    A block's latency counts in its own output frames, so what comes
+    before a rate change is scaled by it: 30 frames before a
+    ``Downsample(3)`` are 10 after it (and 30 before a ``Downsample(4)``
+    are 15/2, not a whole number: no stream lines up with that output).
+    """
+    lat = Fraction(0)
+    for b in blocks:
+        exact = getattr(b, "_latency_exact", None)
+        lat = lat * b.rate + (exact() if exact is not None else b.latency)
+    return lat
+
+
+def whole_chain_latency(who, lat):
+    """``lat`` as an int, or the error that says how to make it whole."""
+    if lat.denominator != 1:
+        raise ValueError(f"{who}: the output lags by {lat} frames, not a whole number: a latency "
+                         f"before a rate change that does not divide by it, so no output frame lines "
+                         f"up with the ideal result; {_FRACTION_FIX}")
+    return int(lat)
+
+
 
 class Node:
     """One block in a :class:`~streamdsp.Graph`, or one of its inputs.
@@ -192,8 +221,8 @@ def plan(inputs, outputs):
             if d:
                 if d.denominator != 1:
                     raise ValueError(f"Graph: node {node.name} would need a delay of {d} frames on "
-                                     f"its input from {s.name} to align it; only whole frames can be "
-                                     f"delayed (add a Delay to one branch)")
+                                     f"its input from {s.name} to align it, and only whole frames "
+                                     f"can be delayed; {_FRACTION_FIX}")
                 dly = Delay(int(d))
                 dly._set_latency(int(d))  # held back, so flush pushes it out
                 ds = Step(None, dly, [s], lat_in, rate, delay=int(d))
@@ -210,11 +239,7 @@ def plan(inputs, outputs):
 
 def whole_latency(step):
     """The graph latency at an output, which must be a whole number of frames."""
-    lat = step.latency
-    if lat.denominator != 1:
-        raise ValueError(f"Graph: the output {step.name} lags by {lat} frames, not a whole number; "
-                         f"add a Delay before the rate change to make it whole")
-    return int(lat)
+    return whole_chain_latency(f"Graph: output {step.name}", step.latency)
 
 
 def path_tail(step, _memo=None):
