@@ -2,7 +2,8 @@
 
 A stream's output at any time depends on a bounded stretch of input for
 blocks of finite support (FIR, Convolver, SavitzkyGolay, Delay, Gain,
-ChannelMixer): each time chunk is computed by a fresh copy of the chain fed
+ChannelMixer, and Downsample, Decimate, MaxPool lowering the rate among
+them): each time chunk is computed by a fresh copy of the chain fed
 that stretch first (the halo), and the halo's outputs are thrown away.  The
 halo starts at a multiple of the chain's FFT block, so every partitioned
 engine sees its blocks where the single stream saw them and computes the
@@ -17,6 +18,7 @@ along time is refused rather than approximated.
 Dask is imported only when ``apply`` runs (``pip install "streamdsp[dask]"``).
 """
 
+import math
 import pickle
 
 import numpy as np
@@ -25,6 +27,7 @@ from streamdsp._blocks._convolver import Convolver
 from streamdsp._blocks._fir import FIR
 from streamdsp._blocks._lti import LTISystem
 from streamdsp._blocks._mixing import ChannelMixer
+from streamdsp._blocks._multirate import Decimate, Downsample, MaxPool
 from streamdsp._blocks._pointwise import Delay, Gain
 from streamdsp._blocks._savgol import SavitzkyGolay
 from streamdsp._core._block import Block, configuration_pickle
@@ -195,14 +198,84 @@ def _state_scan(blob, x, dtype):
     return da.concatenate(out, axis=0)
 
 
+def _decimating_plan(chain):
+    """Halo, alignment and a frame counter for a chain that lowers the rate, or None.
+
+    Returns ``(halo, align, count)``: ``halo`` input frames of history any
+    output needs (latencies and supports, each scaled to the chain's input
+    frames), ``align`` a multiple of every block's FFT period and of every
+    decimation so far (a copy started on a multiple of it sees every block
+    in the phase the single stream saw), and ``count(n)``, the frames that
+    ``process`` + ``flush`` give over ``n`` input frames.
+    """
+    blocks = list(chain) if isinstance(chain, Pipeline) else [chain]
+    halo, align, d, steps = 0, 1, 1, []
+    for b in blocks:
+        if isinstance(b, (Downsample, Decimate)):
+            stride, phase = (b.stride, b.phase) if isinstance(b, Downsample) else (b.factor, b.phase)
+            extra = b.ntaps - 1 if isinstance(b, Decimate) else 0
+            steps.append(lambda n, s=stride, p=phase: max(0, -(-(n - p) // s)))
+        elif isinstance(b, MaxPool):
+            stride, extra = b.stride, b.size - 1
+            steps.append(lambda n, s=stride: -(-n // s))
+        else:
+            sup = support(b)
+            if sup is None or b.rate != 1:
+                return None
+            stride, extra = 1, sup[0] + b.latency
+            align = math.lcm(align, sup[1] * d)
+            steps.append(lambda n, lat=b.latency: n + lat)
+        halo += extra * d
+        d *= stride
+        align = math.lcm(align, d)
+
+    def count(n):
+        for step in steps:
+            n = step(n)
+        return n
+    return halo, align, count
+
+
+def _apply_decimating(chain, x, blob, dtype, plan):
+    """A chain that lowers the rate, along time: each output chunk from a copy fed its halo first."""
+    import dask
+    import dask.array as da
+
+    halo, align, count = plan
+    D = chain.down
+    n, lat = x.shape[0], chain.latency
+    total = count(n) - lat
+    # time chunks start on multiples of the decimation, so outputs split there too
+    cuts = sorted({int(c) // D * D for c in np.cumsum((0,) + x.chunks[0])[:-1]} | {n})
+    probe = pickle.loads(blob).process(np.zeros((0,) + x.shape[1:], dtype))
+    xs = x.astype(dtype, copy=False)
+    parts = []
+    for c, e in zip(cuts[:-1], cuts[1:]):
+        first, end = c // D, (e // D if e < n else total)
+        if end <= first:
+            continue
+        s0 = max(c - halo - align, 0) // align * align
+        stop = min(n, e + halo + (lat + 1) * D + align)
+        # copy output j is the single stream's output s0 / D + j
+        job = dask.delayed(_run_stretch, pure=True)(blob, xs[s0:stop], first + lat - s0 // D,
+                                                     end - first, stop == n)
+        parts.append(da.from_delayed(job, (end - first,) + probe.shape[1:], dtype))
+    if not parts:
+        return da.zeros((max(total, 0),) + probe.shape[1:], dtype)
+    return da.concatenate(parts, axis=0)
+
+
 def apply(chain, x):
     """Run ``chain`` over the Dask array ``x`` in parallel, exactly as one stream would.
 
     Parameters
     ----------
     chain : Block
-        A block or Pipeline of rate-preserving blocks.  It is not changed:
-        every task runs a copy.
+        A block or Pipeline of rate-preserving blocks, or one that lowers
+        the rate with Downsample, Decimate or MaxPool among blocks of
+        finite support (time chunks then start on multiples of the
+        decimation: a chunk boundary moves down to one).  It is not
+        changed: every task runs a copy.
     x : dask.array.Array, shape (frames,) or (frames, channels)
         Time on axis 0, chunked along time (and along channels, for chains
         without a finite support).  A lone LTISystem chunked along time
@@ -212,7 +285,9 @@ def apply(chain, x):
     Returns
     -------
     dask.array.Array
-        Lazy, with ``x``'s shape and chunks: the aligned output (the
+        Lazy, with ``x``'s shape and chunks (for a chain that lowers the
+        rate: its output frames, chunks split where ``x``'s are, divided by
+        the decimation): the aligned output (the
         chain's latency dropped, its flush included), equal bit for bit to
         ``np.concatenate([chain.process(x), chain.flush()])[chain.latency:]``
         of a fresh chain on the whole array.  ``.compute()`` it, or write
@@ -223,7 +298,7 @@ def apply(chain, x):
     ------
     ValueError
         A chain without finite support split along time (other than a lone
-        LTISystem), a chain that changes the rate, or a chain that mixes
+        LTISystem), a chain that raises the rate, or a chain that mixes
         channels split along channels.
 
     Examples
@@ -245,13 +320,21 @@ def apply(chain, x):
         raise TypeError(f"parallel.apply: expected a dask array, got {type(x).__name__}")
     if x.ndim not in (1, 2):
         raise ValueError(f"parallel.apply: expected (frames,) or (frames, channels), got shape {x.shape}")
-    if chain.decimation != 1:
-        raise ValueError(f"parallel.apply: expected a chain that keeps the rate, got decimation "
-                         f"{chain.decimation} ({chain!r:.80})")
+    plan = None
+    if chain.rate != 1:
+        plan = _decimating_plan(chain) if chain.up == 1 else None
+        if plan is None:
+            raise ValueError(f"parallel.apply: expected a chain that keeps the rate or lowers it with "
+                             f"Downsample, Decimate or MaxPool after blocks of finite support, got "
+                             f"rate {chain.rate} ({chain!r:.80})")
     fresh = pickle.loads(configuration_pickle(chain))
     fresh.reset()       # a Python-level block's attributes
     blob = pickle.dumps(fresh, protocol=5)
     dtype = np.float32 if x.dtype == np.float32 else np.float64
+    if plan is not None:
+        if x.ndim == 2 and len(x.chunks[1]) > 1:
+            x = x.rechunk({1: -1})
+        return _apply_decimating(chain, x, blob, dtype, plan)
     n, lat = x.shape[0], chain.latency
     sup = support(chain)
     time_chunks = x.chunks[0]

@@ -88,8 +88,8 @@ def test_an_iir_along_time_by_the_state_scan_matches_one_stream(form, dtype, rto
 
 def test_refusals_are_plain():
     x = da.zeros((1000, 2), chunks=(100, 1))
-    with pytest.raises(ValueError, match="keeps the rate"):
-        sd.parallel.apply(sd.Downsample(2), x)
+    with pytest.raises(ValueError, match="keeps the rate or lowers it"):
+        sd.parallel.apply(sd.Downsample(2) >> sd.LTISystem.from_sos([[1, 0, 0, 1, -0.5, 0]]), x)
     with pytest.raises(ValueError, match="mixes channels"):
         sd.parallel.apply(sd.LTISystem.from_sos([[1, 0, 0, 1, -0.5, 0]])
                           >> sd.ChannelMixer([[1.0, 1.0]]), x.rechunk({0: -1}))
@@ -120,3 +120,42 @@ def test_any_time_chunking_gives_the_single_stream(sizes, name):
     x = np.random.default_rng(len(sizes)).standard_normal((sum(sizes), 2)).astype(np.float32)
     y = sd.parallel.apply(CHAINS[name](), da.from_array(x, chunks=(tuple(sizes), 2)))
     np.testing.assert_array_equal(y.compute(scheduler="sync"), single_stream(CHAINS[name], x))
+
+
+DECIMATING = {
+    "FIR-Downsample": lambda: sd.FIR(np.hanning(31)) >> sd.Downsample(3),
+    "SavitzkyGolay-Downsample-phase": lambda: sd.SavitzkyGolay(31, 3) >> sd.Downsample(3, phase=2),
+    "MaxPool": lambda: sd.MaxPool(4, 2),
+    "FIR-MaxPool-overlapping": lambda: sd.FIR(np.hanning(9)) >> sd.MaxPool(5, 3),
+    "Decimate-FIR-fft": lambda: (sd.Decimate(4)
+                                 >> sd.FIR(np.sinc(np.arange(-255, 256) / 4), method="fft", block_size=64)),
+    "two-stages": lambda: (sd.FIR(np.hanning(101), method="fft", block_size=64) >> sd.Downsample(2)
+                           >> sd.Convolver(np.hanning(700), block_size=64, max_block=256)
+                           >> sd.Decimate(2, phase=1)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", DECIMATING)
+def test_a_chain_that_lowers_the_rate_gives_the_single_stream_bit_for_bit(name, dtype):
+    # time chunks that are not multiples of the decimation move to the one
+    # below; the output splits at the same places divided by it
+    x = RNG.standard_normal((20_011, 2)).astype(dtype)
+    ref = single_stream(DECIMATING[name], x)
+    D = DECIMATING[name]().down
+    for sizes in [(5000,) * 4 + (11,), (1, 999, 4000, 7, 15_004), (20_011,)]:
+        y = sd.parallel.apply(DECIMATING[name](), da.from_array(x, chunks=(sizes, (1, 1))))
+        starts = np.cumsum((0,) + sizes)[:-1] // D * D // D
+        assert list(np.cumsum((0,) + y.chunks[0])[:-1]) == sorted(set(starts.tolist()))
+        got = y.compute(scheduler="threads")
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, ref)
+
+
+@settings(max_examples=15)
+@given(sizes=st.lists(st.integers(1, 3000), min_size=1, max_size=8),
+       name=st.sampled_from(sorted(DECIMATING)))
+def test_any_time_chunking_of_a_decimating_chain_gives_the_single_stream(sizes, name):
+    x = np.random.default_rng(len(sizes)).standard_normal(sum(sizes)).astype(np.float32)
+    y = sd.parallel.apply(DECIMATING[name](), da.from_array(x, chunks=(tuple(sizes),)))
+    np.testing.assert_array_equal(y.compute(scheduler="sync"), single_stream(DECIMATING[name], x))
