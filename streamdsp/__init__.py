@@ -16,6 +16,7 @@ Convolver       -- long impulse responses (reverb): non-uniform partitions, zero
 Correlator      -- matched filter: cross-correlation or Pearson score, threshold events.
 DelayEstimator  -- lag between the two channels of a stream (GCC-PHAT), one value per hop.
 ChannelMixer    -- mix channels with a weight matrix (1x1 convolution, bias, activation).
+UpMix, DownMix  -- mono to N channels (copies), N channels to mono (their mean).
 Downsample      -- keep every stride-th frame.
 Decimate        -- anti-aliasing FIR and downsampling, polyphase.
 MaxPool         -- maximum over (possibly overlapping) windows, strided.
@@ -78,6 +79,7 @@ from streamdsp._blocks._convolver import Convolver
 from streamdsp._blocks._correlator import Correlator
 from streamdsp._blocks._delayest import DelayEstimator
 from streamdsp._blocks._mixing import ChannelMixer
+from streamdsp._blocks._updown import DownMix, UpMix
 from streamdsp._blocks._multirate import Decimate, Downsample, MaxPool
 from streamdsp._blocks._lti import LTISystem
 from streamdsp._blocks._savgol import SavitzkyGolay
@@ -102,7 +104,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Block", "Gain", "Delay", "FIR", "Convolver", "Correlator", "DelayEstimator", "Pipeline",
-    "ChannelMixer", "Downsample", "MaxPool", "Decimate",
+    "ChannelMixer", "UpMix", "DownMix", "Downsample", "MaxPool", "Decimate",
     "LTISystem",
     "SavitzkyGolay",
     "Graph", "Parallel", "Add", "Multiply", "Mix", "Concatenate", "Combiner",

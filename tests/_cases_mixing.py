@@ -38,6 +38,11 @@ def _neg_bias(ch):
     return -np.linspace(0.1, 0.5, ch)
 
 
+def _downmix_oracle(x):
+    """The mean over channels; a 1-D signal (one channel) stays 1-D."""
+    return x if x.ndim == 1 else x.mean(axis=1, keepdims=True)
+
+
 def _pool_oracle(size, stride):
     """Every window that starts inside the signal, partial ones (flush) included."""
     def oracle(x):
@@ -65,6 +70,7 @@ CASES = [
          _mix_oracle("relu", _neg_bias), per_channel=True),
     Case("ChannelMixer-tanh", lambda ch: sd.ChannelMixer(_weights(ch), activation="tanh"),
          _mix_oracle("tanh"), per_channel=True),
+    Case("DownMix", lambda ch: sd.DownMix(ch), _downmix_oracle, per_channel=True),
     Case("Downsample", lambda ch: sd.Downsample(3, phase=1), lambda x: x[1::3], multirate=True),
     Case("Downsample-1", lambda ch: sd.Downsample(1), lambda x: x.copy(), multirate=True),
     Case("MaxPool", lambda ch: sd.MaxPool(4), _pool_oracle(4, 4), multirate=True),

@@ -278,3 +278,40 @@ def test_a_channel_mismatch_says_which_mixer_fixes_it(want, got):
     mixed = x @ np.array(eval(mixer_text[len("ChannelMixer("):-1])).T
     ref = signal.fftconvolve(mixed, ir, axes=0)[:500]
     np.testing.assert_allclose(y.reshape(500, -1), ref, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels", [1, 2, 6])
+def test_upmix_copies_one_channel_and_downmix_averages(dtype, channels):
+    x = np.random.default_rng(channels).standard_normal(1000).astype(dtype)
+    up = sd.UpMix(channels)
+    y = np.concatenate([up.process(c) for c in np.array_split(x, 7)])
+    np.testing.assert_array_equal(y.reshape(1000, -1), np.repeat(x[:, None], channels, axis=1))
+    assert (up.channels, up.out_channels, up.gil_free) == (1, channels, True)
+    z = sd.DownMix(channels).process(y)
+    np.testing.assert_allclose(z.reshape(-1), x, rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_upmix_feeds_a_stereo_hall_from_a_mono_voice():
+    rng = np.random.default_rng(2)
+    ir = rng.standard_normal((300, 2)) * np.exp(-np.arange(300) / 50.0)[:, None]
+    x = rng.standard_normal(2000)
+    y = (sd.UpMix(2) >> sd.Convolver(ir, block_size=64)).process(x)
+    np.testing.assert_allclose(y, signal.fftconvolve(np.stack([x, x], 1), ir, axes=0)[:2000], atol=1e-9)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: sd.UpMix(0), "UpMix: expected channels >= 1, got 0"),
+    (lambda: sd.DownMix(5000), "DownMix: expected channels <= 4096, got 5000"),
+    (lambda: sd.UpMix(2.5), "UpMix: expected channels to be a whole number"),
+])
+def test_upmix_and_downmix_refuse_bad_channel_counts(make, words):
+    with pytest.raises((ValueError, TypeError), match=re.escape(words)):
+        make()
+
+
+def test_upmix_refuses_a_stereo_input_naming_itself():
+    up = sd.UpMix(2)
+    with pytest.raises(sd.ChannelMismatchError, match="UpMix: expected 1 channel"):
+        up.process(np.zeros((10, 2)))
+    assert up.process(np.ones(3)).shape == (3, 2)      # unchanged by the refusal
